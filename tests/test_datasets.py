@@ -1,0 +1,327 @@
+"""Tests for the 2-D toy distributions of :mod:`sk_ebm.datasets`."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sk_ebm.datasets import (
+    __all__,
+    make_checkerboard,
+    make_eight_gaussians,
+    make_pinwheel,
+    make_rings,
+    make_two_spirals,
+)
+
+# (function, number of components with default parameters)
+GENERATORS = [
+    (make_two_spirals, 2),
+    (make_rings, 4),
+    (make_checkerboard, 8),
+    (make_eight_gaussians, 8),
+    (make_pinwheel, 5),
+]
+ALL_FUNCTIONS = [func for func, _ in GENERATORS]
+EVENLY_SPLIT = [(func, k) for func, k in GENERATORS if func is not make_rings]
+
+
+def _ids(param):
+    return getattr(param, "__name__", None)
+
+
+def _ring_radii(n_rings):
+    return 4.0 * np.arange(1, n_rings + 1) / n_rings
+
+
+def test_all_lists_the_five_generators():
+    assert sorted(__all__) == sorted(func.__name__ for func in ALL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+@pytest.mark.parametrize("n_samples", [1, 2, 7, 100, 101])
+def test_shapes_and_dtypes(func, n_samples):
+    X, y = func(n_samples=n_samples, random_state=0)
+    assert isinstance(X, np.ndarray)
+    assert isinstance(y, np.ndarray)
+    assert X.shape == (n_samples, 2)
+    assert y.shape == (n_samples,)
+    assert X.dtype == np.float64
+    assert y.dtype == np.int64
+    assert np.isfinite(X).all()
+
+
+@pytest.mark.parametrize("func, n_components", GENERATORS, ids=_ids)
+def test_default_call(func, n_components):
+    X, y = func()
+    assert X.shape == (100, 2)
+    assert set(y.tolist()) == set(range(n_components))
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_reproducible_with_same_random_state(func, shuffle):
+    X1, y1 = func(n_samples=150, shuffle=shuffle, random_state=42)
+    X2, y2 = func(n_samples=150, shuffle=shuffle, random_state=42)
+    assert_array_equal(X1, X2)
+    assert_array_equal(y1, y2)
+
+    X3, _ = func(n_samples=150, shuffle=shuffle, random_state=43)
+    assert not np.array_equal(X1, X3)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_random_state_instance_is_used(func):
+    rng = np.random.RandomState(0)
+    X1, _ = func(n_samples=50, random_state=rng)
+    X2, _ = func(n_samples=50, random_state=rng)
+    # The generator advances, so two calls differ...
+    assert not np.array_equal(X1, X2)
+    # ...but the first call matches a fresh generator seeded identically.
+    X3, _ = func(n_samples=50, random_state=np.random.RandomState(0))
+    assert_array_equal(X1, X3)
+
+
+@pytest.mark.parametrize("func, n_components", GENERATORS, ids=_ids)
+def test_no_shuffle_sorts_labels_by_component(func, n_components):
+    _, y = func(n_samples=203, shuffle=False, random_state=0)
+    assert np.all(np.diff(y) >= 0)
+    assert_array_equal(np.unique(y), np.arange(n_components))
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_shuffle_permutes_samples(func):
+    X_sorted, y_sorted = func(n_samples=200, shuffle=False, random_state=0)
+    X, y = func(n_samples=200, shuffle=True, random_state=0)
+    assert not np.all(np.diff(y) >= 0)
+    # Same multiset of labels, in another order.
+    assert_array_equal(np.sort(y), y_sorted)
+    assert X.shape == X_sorted.shape
+
+
+@pytest.mark.parametrize("func, n_components", EVENLY_SPLIT, ids=_ids)
+@pytest.mark.parametrize("n_samples", [1, 3, 8, 10, 99, 100, 1001])
+def test_class_balance(func, n_components, n_samples):
+    _, y = func(n_samples=n_samples, random_state=0)
+    counts = np.bincount(y, minlength=n_components)
+    assert len(counts) == n_components
+    assert counts.sum() == n_samples
+    assert counts.max() - counts.min() <= 1
+    # Deterministic split: the first n_samples % k components get the extra one.
+    expected = np.full(n_components, n_samples // n_components)
+    expected[: n_samples % n_components] += 1
+    assert_array_equal(counts, expected)
+
+
+@pytest.mark.parametrize("n_rings", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("n_samples", [1, 5, 10, 99, 100, 1001])
+def test_rings_split_proportional_to_radius(n_rings, n_samples):
+    _, y = make_rings(n_samples=n_samples, n_rings=n_rings, random_state=0)
+    counts = np.bincount(y, minlength=n_rings)
+    assert len(counts) == n_rings
+    assert counts.sum() == n_samples
+    radii = _ring_radii(n_rings)
+    shares = n_samples * radii / radii.sum()
+    assert np.all(np.abs(counts - shares) < 1)
+
+
+def test_rings_exact_counts_when_divisible():
+    _, y = make_rings(n_samples=1000, n_rings=4, random_state=0)
+    assert_array_equal(np.bincount(y), [100, 200, 300, 400])
+
+
+@pytest.mark.parametrize("func, n_components", EVENLY_SPLIT, ids=_ids)
+@pytest.mark.parametrize("n_samples", [1, 3, 50])
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_split_independent_of_random_state(func, n_components, n_samples, seed):
+    _, y_seed = func(n_samples=n_samples, shuffle=False, random_state=seed)
+    _, y_zero = func(n_samples=n_samples, shuffle=False, random_state=0)
+    assert_array_equal(y_seed, y_zero)
+
+
+@pytest.mark.parametrize("n_rings", [1, 3, 4, 6])
+def test_rings_noise_free_radii(n_rings):
+    X, y = make_rings(n_samples=500, n_rings=n_rings, noise=0.0, random_state=0)
+    radii = _ring_radii(n_rings)
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert_allclose(r, radii[y], rtol=1e-12, atol=0)
+    assert set(y.tolist()) == set(range(n_rings))
+    # Angles cover the whole circle.
+    theta = np.arctan2(X[:, 1], X[:, 0])
+    assert np.histogram(theta, bins=8, range=(-np.pi, np.pi))[0].min() > 0
+
+
+def test_rings_outer_radius_is_four():
+    X, y = make_rings(n_samples=300, n_rings=3, noise=0.0, shuffle=False)
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert_allclose(r[y == 2], 4.0)
+    assert_allclose(r[y == 0], 4.0 / 3)
+
+
+@pytest.mark.parametrize("scale", [0.5, 4.0, 10.0])
+def test_eight_gaussians_noise_free_on_the_eight_points(scale):
+    X, y = make_eight_gaussians(n_samples=400, noise=0.0, scale=scale, random_state=0)
+    angles = np.arange(8) * np.pi / 4
+    centers = scale * np.column_stack([np.cos(angles), np.sin(angles)])
+    assert_allclose(X, centers[y], rtol=0, atol=1e-12 * scale)
+    assert_allclose(np.hypot(X[:, 0], X[:, 1]), scale, rtol=1e-12)
+    assert len(np.unique(np.round(X, 9), axis=0)) == 8
+
+
+def test_eight_gaussians_component_statistics():
+    X, y = make_eight_gaussians(n_samples=80_000, noise=0.5, random_state=0)
+    angles = np.arange(8) * np.pi / 4
+    centers = 4.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    for k in range(8):
+        Xk = X[y == k]
+        assert_allclose(Xk.mean(axis=0), centers[k], atol=0.03)
+        assert_allclose(Xk.std(axis=0), 0.5, atol=0.02)
+
+
+def test_checkerboard_noise_free_in_black_squares():
+    X, y = make_checkerboard(n_samples=4000, noise=0.0, random_state=0)
+    assert np.all(X >= -4) and np.all(X <= 4)
+    cells = np.floor(X / 2).astype(int)
+    # Black squares: the sum of the cell indices is even.
+    assert np.all(cells.sum(axis=1) % 2 == 0)
+    # All 8 black squares are covered, one label per square.
+    squares = {tuple(c) for c in cells}
+    assert len(squares) == 8
+    for k in range(8):
+        assert len({tuple(c) for c in cells[y == k]}) == 1
+    assert len({tuple(cells[y == k][0]) for k in range(8)}) == 8
+
+
+def test_checkerboard_uniform_within_squares():
+    X, y = make_checkerboard(n_samples=80_000, noise=0.0, random_state=0)
+    offsets = X / 2 - np.floor(X / 2)  # position inside the square, in [0, 1)
+    for k in range(8):
+        ok = offsets[y == k]
+        assert_allclose(ok.mean(axis=0), 0.5, atol=0.01)
+        assert_allclose(ok.var(axis=0), 1 / 12, atol=0.005)
+
+
+def test_checkerboard_default_has_no_noise():
+    X, _ = make_checkerboard(n_samples=1000, random_state=1)
+    assert np.all(np.floor(X / 2).astype(int).sum(axis=1) % 2 == 0)
+
+
+def test_two_spirals_noise_free_geometry():
+    X, y = make_two_spirals(n_samples=2000, noise=0.0, random_state=0)
+    # Arm 0 is t -> (-t cos t, t sin t) / 3 with t = |3 x|; arm 1 is reflected.
+    sign = np.where(y == 0, 1.0, -1.0)[:, None]
+    P = 3 * sign * X
+    t = np.hypot(P[:, 0], P[:, 1])
+    assert np.all(t <= 3 * np.pi + 1e-12)
+    assert_allclose(P, np.column_stack([-np.cos(t) * t, np.sin(t) * t]), atol=1e-9)
+    assert np.all(np.abs(X) <= 4)
+
+
+@pytest.mark.parametrize("func", [make_two_spirals, make_pinwheel], ids=_ids)
+def test_symmetric_distributions_are_centered(func):
+    X, _ = func(n_samples=100_000, random_state=0)
+    assert_allclose(X.mean(axis=0), 0.0, atol=0.05)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_data_roughly_in_box(func):
+    X, _ = func(n_samples=10_000, random_state=0)
+    # Eight Gaussians: the 4 on-axis components straddle the box edge.
+    assert np.mean(np.all(np.abs(X) <= 4.0, axis=1)) > 0.7
+    assert np.all(np.abs(X) <= 6.0)
+
+
+@pytest.mark.parametrize("n_arms", [1, 2, 5, 7])
+def test_pinwheel_arms_are_rotated_copies(n_arms):
+    X, y = make_pinwheel(n_samples=7000, n_arms=n_arms, noise=0.0, random_state=0)
+    # X = 2 * R(-(base + a)) f with R the rotation matrix, base = 2 pi k / n_arms
+    # and a = 0.25 * exp(f_0). With noise=0, f_0 = 1 so a = 0.25 * e for all arms.
+    base = 2 * np.pi * y / n_arms
+    c, s = np.cos(base), np.sin(base)
+    U = np.column_stack([c * X[:, 0] - s * X[:, 1], s * X[:, 0] + c * X[:, 1]])
+    a = 0.25 * np.e
+    assert_allclose(U[:, 0] * np.cos(a) - U[:, 1] * np.sin(a), 2.0, atol=1e-12)
+    # After undoing the base rotation, all arms share the same distribution.
+    means = np.array([U[y == k].mean(axis=0) for k in range(n_arms)])
+    assert_allclose(means, np.broadcast_to(means[0], means.shape), atol=0.03)
+
+
+def test_pinwheel_noise_free_radius():
+    X, _ = make_pinwheel(n_samples=5000, noise=0.0, random_state=0)
+    r2 = (X**2).sum(axis=1)
+    # |X|^2 = 4 * (1 + f_1^2) with f_1 ~ N(0, 0.1^2).
+    assert np.all(r2 >= 4.0 - 1e-12)
+    assert_allclose(np.mean(r2), 4 * (1 + 0.01), rtol=0.02)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_noise_increases_spread(func):
+    spreads = []
+    for noise in [0.0, 0.3, 1.0]:
+        X, _ = func(n_samples=5000, noise=noise, random_state=0)
+        spreads.append(np.mean(np.sum(X**2, axis=1)))
+    assert spreads[0] < spreads[1] < spreads[2]
+
+
+@pytest.mark.parametrize(
+    "func", [make_two_spirals, make_checkerboard, make_eight_gaussians], ids=_ids
+)
+def test_isotropic_noise_adds_variance(func):
+    # For these generators, noise is additive isotropic Gaussian noise.
+    X0, _ = func(n_samples=20_000, noise=0.0, random_state=0)
+    X1, _ = func(n_samples=20_000, noise=0.5, random_state=0)
+    increase = np.sum(X1**2, axis=1).mean() - np.sum(X0**2, axis=1).mean()
+    assert_allclose(increase, 2 * 0.5**2, atol=0.15)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"n_samples": 0}, "n_samples"),
+        ({"n_samples": -3}, "n_samples"),
+        ({"n_samples": 2.5}, "n_samples"),
+        ({"noise": -1}, "noise"),
+        ({"shuffle": "yes"}, "shuffle"),
+        ({"random_state": "seed"}, "random_state"),
+    ],
+)
+def test_invalid_common_params(func, params, name):
+    with pytest.raises(ValueError, match=name):
+        func(**params)
+    with pytest.raises(InvalidParameterError):
+        func(**params)
+
+
+@pytest.mark.parametrize(
+    "func, params, name",
+    [
+        (make_rings, {"n_rings": 0}, "n_rings"),
+        (make_rings, {"n_rings": 1.5}, "n_rings"),
+        (make_pinwheel, {"n_arms": 0}, "n_arms"),
+        (make_eight_gaussians, {"scale": 0.0}, "scale"),
+        (make_eight_gaussians, {"scale": -1.0}, "scale"),
+    ],
+    ids=["rings-n_rings0", "rings-n_rings1.5", "pinwheel", "scale0", "scale-1"],
+)
+def test_invalid_specific_params(func, params, name):
+    with pytest.raises(ValueError, match=name):
+        func(**params)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_n_samples_is_keyword_or_positional_others_keyword_only(func):
+    X, _ = func(10, random_state=0)
+    assert X.shape == (10, 2)
+    with pytest.raises(TypeError):
+        func(10, True)
+
+
+@pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
+def test_accepts_numpy_integer_n_samples(func):
+    X, y = func(n_samples=np.int64(12), random_state=0)
+    assert X.shape == (12, 2)
+    assert y.shape == (12,)
