@@ -2,6 +2,7 @@ r"""Annealed importance sampling (Neal, 2001) of a log-partition function."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -93,7 +94,7 @@ def annealed_importance_sampling(
         x = base.sample(n_chains, generator=generator)
         log_w = torch.zeros(n_chains, dtype=torch.float64, device=x.device)
         step = float(step_size)
-        for beta_prev, beta in zip(betas[:-1], betas[1:], strict=True):
+        for beta_prev, beta in itertools.pairwise(betas):
             gap = -energy(x) - base.log_prob(x)
             log_w += (beta - beta_prev) * gap.double()
 

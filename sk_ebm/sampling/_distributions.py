@@ -133,7 +133,13 @@ class GaussianMixture(nn.Module):
         weights = weights.detach().clamp_min(0)
         self.register_buffer("log_weights", (weights / weights.sum()).log())
         self.register_buffer("means", means.detach().clone())
-        self.register_buffer("scale_trils", _cholesky(covariances.detach(), jitter))
+        scale_trils = _cholesky(covariances.detach(), jitter)
+        self.register_buffer("scale_trils", scale_trils)
+        eye = torch.eye(scale_trils.shape[-1], dtype=scale_trils.dtype).expand_as(
+            scale_trils
+        )
+        inverse = torch.linalg.solve_triangular(scale_trils, eye, upper=False)
+        self.register_buffer("inverse_trils", inverse)
 
     @property
     def n_features(self) -> int:
@@ -154,17 +160,19 @@ class GaussianMixture(nn.Module):
         return self.means[components] + (self.scale_trils[components] @ noise)[..., 0]
 
     def log_prob(self, x: Tensor) -> Tensor:
-        centred = x.unsqueeze(0) - self.means.unsqueeze(1)  # (K, n, d)
-        z = torch.linalg.solve_triangular(
-            self.scale_trils, centred.transpose(1, 2), upper=False
-        )  # (K, d, n)
+        # z_k = L_k^{-1} (x - mu_k) for all K components as a single (d, K d) matmul.
+        n_components, d = self.means.shape
+        inverse = self.inverse_trils
+        weights = inverse.transpose(1, 2).permute(1, 0, 2).reshape(d, -1)
+        offsets = torch.matmul(self.means.unsqueeze(1), inverse.transpose(1, 2))
+        z = (x @ weights).view(-1, n_components, d) - offsets.view(1, n_components, d)
         half_log_det = self.scale_trils.diagonal(dim1=1, dim2=2).log().sum(1)
         log_components = (
-            -0.5 * (z * z).sum(1)
-            - half_log_det.unsqueeze(1)
-            - 0.5 * self.n_features * math.log(2 * math.pi)
+            -0.5 * (z * z).sum(2)
+            - half_log_det
+            - 0.5 * d * math.log(2 * math.pi)
         )
-        return torch.logsumexp(log_components + self.log_weights.unsqueeze(1), dim=0)
+        return torch.logsumexp(log_components + self.log_weights, dim=1)
 
     def forward(self, x: Tensor) -> Tensor:
         return -self.log_prob(x)

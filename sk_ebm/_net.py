@@ -1,0 +1,240 @@
+"""skorch nets that train energy modules: one training step per objective."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from torch import Tensor
+
+from sk_ebm.exceptions import DivergenceError
+from sk_ebm.nn import ResidualEnergy
+from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
+from sk_ebm.sampling import langevin
+
+__all__ = ["EnergyNet", "LogLikelihoodMonitor", "TensorBatches"]
+
+
+def split_energy(module: torch.nn.Module, x: Tensor) -> tuple[Tensor, Tensor | float]:
+    """Learned and fixed parts of the energy of ``x`` (the fixed part may be 0)."""
+    if isinstance(module, ResidualEnergy):
+        return module.energy(x), module.base(x)
+    return module(x), 0.0
+
+
+class EnergyNet(NeuralNet):
+    """A skorch net whose training step is a maximum-likelihood step of an EBM.
+
+    ``objective="pcd"``: negatives from persistent Langevin chains kept in
+    ``buffer`` (a :class:`~sk_ebm.sampling.ReplayBuffer`), loss
+    :class:`~sk_ebm.objectives.ContrastiveDivergenceLoss`.
+    ``objective="importance"``: ``n_proposal_samples`` fresh draws from
+    ``proposal`` per step, loss :class:`~sk_ebm.objectives.ImportanceSamplingNLL`.
+
+    The L2 energy penalty applies to the learned part of a
+    :class:`~sk_ebm.nn.ResidualEnergy` only. Every step checks the loss, the
+    energies and the gradient norm; a non-finite value or an energy above
+    ``max_abs_energy`` restores the weights of the last finished epoch and raises
+    :class:`~sk_ebm.exceptions.DivergenceError`. ``generator`` (a
+    :class:`torch.Generator` on the net's device) drives all sampling noise.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=ContrastiveDivergenceLoss,
+        objective="pcd",
+        buffer=None,
+        proposal=None,
+        n_proposal_samples=4096,
+        sgld_steps=20,
+        sgld_step_size=1.0,
+        sgld_noise=0.01,
+        sgld_grad_clip=None,
+        max_abs_energy=1e4,
+        generator=None,
+        **kwargs,
+    ):
+        # Set before NeuralNet.__init__: skorch refuses torch modules as plain
+        # attributes afterwards; the proposal becomes ``proposal_`` at initialize.
+        self.proposal = proposal
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.objective = objective
+        self.buffer = buffer
+        self.n_proposal_samples = n_proposal_samples
+        self.sgld_steps = sgld_steps
+        self.sgld_step_size = sgld_step_size
+        self.sgld_noise = sgld_noise
+        self.sgld_grad_clip = sgld_grad_clip
+        self.max_abs_energy = max_abs_energy
+        self.generator = generator
+
+    def initialize_module(self):
+        super().initialize_module()
+        if self.proposal is not None:
+            self.proposal_ = self.proposal.to(self.device)
+        return self
+
+    # -- training step -------------------------------------------------------
+    def _negatives(self, n: int) -> Tensor:
+        x, index = self.buffer.sample(n, generator=self.generator)
+        x = langevin(
+            self.module_,
+            x,
+            n_steps=self.sgld_steps,
+            step_size=self.sgld_step_size,
+            noise_std=self.sgld_noise,
+            grad_clip=self.sgld_grad_clip,
+            generator=self.generator,
+        )
+        self.buffer.update(index, x)
+        return x
+
+    def _check(self, what: str, value: Tensor) -> None:
+        bad = not torch.isfinite(value).all()
+        if not bad and what == "energy":
+            bad = bool(value.abs().max() > self.max_abs_energy)
+        if bad:
+            epoch = len(self.history)
+            raise DivergenceError(
+                f"non-finite or exploding {what} (|E| limit {self.max_abs_energy:g}) "
+                f"in epoch {epoch}"
+            )
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        x_pos, _ = unpack_data(batch)
+        x_pos = x_pos.to(self.device)
+        n = x_pos.shape[0]
+        if self.objective == "pcd":
+            x_neg = self._negatives(n)
+            learned, _ = split_energy(self.module_, torch.cat([x_pos, x_neg]))
+            self._check("energy", learned)
+            loss = self.criterion_(learned[:n], learned[n:])
+        else:
+            x_prop = self.proposal_.sample(self.n_proposal_samples, self.generator)
+            log_q = self.proposal_.log_prob(x_prop)
+            learned, base = split_energy(self.module_, torch.cat([x_pos, x_prop]))
+            if not isinstance(base, float):
+                base = base[n:]
+            energy_prop = learned[n:] + base
+            self._check("energy", learned)
+            loss = self.criterion_(learned[:n], energy_prop, log_q)
+        self._check("loss", loss)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            self.module_.parameters(), max_norm=math.inf
+        )
+        self._check("gradient", grad_norm)
+        return {"loss": loss, "y_pred": learned[:n].detach()}
+
+    # -- divergence guard ----------------------------------------------------
+    def _snapshot(self) -> None:
+        self._last_good_state = (
+            copy.deepcopy(self.module_.state_dict()),
+            copy.deepcopy(self.optimizer_.state_dict()),
+        )
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._snapshot()
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        self._snapshot()
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except DivergenceError:
+            module_state, optimizer_state = self._last_good_state
+            self.module_.load_state_dict(module_state)
+            self.optimizer_.load_state_dict(optimizer_state)
+            raise
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # A torch.Generator cannot be pickled; the snapshot is training-only.
+        state["generator"] = None
+        state.pop("_last_good_state", None)
+        return state
+
+
+class LogLikelihoodMonitor(Callback):
+    """Record the normalised mean log-likelihood of train and validation rows.
+
+    ``log Z`` is estimated once per epoch by importance sampling from
+    ``proposal`` with the same ``n_samples`` draws every epoch (common random
+    numbers keep the curve smooth). ``offset`` converts to the data's units (the
+    log-Jacobian of the input scaling). Adds ``train_log_likelihood`` and, when
+    ``X_valid`` is given, ``valid_log_likelihood`` to the history.
+    """
+
+    def __init__(self, proposal, X_train, X_valid=None, *, offset=0.0, n_samples=16384,
+                 seed=0):
+        self.proposal = proposal
+        self.X_train = X_train
+        self.X_valid = X_valid
+        self.offset = offset
+        self.n_samples = n_samples
+        self.seed = seed
+
+    def initialize(self):
+        self.draws_ = None
+        return self
+
+    @torch.no_grad()
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        if self.draws_ is None:
+            device = next(iter(self.proposal.buffers())).device
+            generator = torch.Generator(device=device).manual_seed(self.seed)
+            x = self.proposal.sample(self.n_samples, generator)
+            self.draws_ = (x, self.proposal.log_prob(x))
+        x, log_q = self.draws_
+        log_z = ImportanceSamplingNLL.log_partition(module(x), log_q)
+        scores = {"train": self.X_train, "valid": self.X_valid}
+        for name, data in scores.items():
+            if data is None:
+                continue
+            value = -module(data).mean() - log_z + self.offset
+            net.history.record(f"{name}_log_likelihood", float(value))
+
+    def on_train_end(self, net, **kwargs):
+        # Keep no data in a fitted (and possibly pickled) model.
+        self.draws_ = self.X_train = self.X_valid = None
+
+
+class TensorBatches:
+    """Batches of a tensor dataset by slicing, without per-row Python work.
+
+    A drop-in ``iterator_train``/``iterator_valid`` for skorch when ``X`` is a
+    tensor already on the device: the default ``DataLoader`` would index and
+    collate one row at a time. Shuffling draws from torch's global generator,
+    which the estimators seed.
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
+        self.X = dataset.X
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(self.X.shape[0] / self.batch_size)
+
+    def __iter__(self):
+        n = self.X.shape[0]
+        if self.shuffle:
+            order = torch.randperm(n).to(self.X.device)
+            X = self.X[order]
+        else:
+            X = self.X
+        for start in range(0, n, self.batch_size):
+            yield X[start : start + self.batch_size], None
