@@ -98,7 +98,7 @@ class BaseEnergyEstimator:
                     f"values but X has {n_features} features."
                 )
             return ConvEnergy(image_shape, n_outputs=n_outputs, **kwargs)
-        kwargs.setdefault("n_fourier_features", self._default_fourier_features())
+        kwargs = {**self._default_mlp_kwargs(), **kwargs}
         return MLPEnergy(
             n_features,
             tuple(int(h) for h in self.hidden_layer_sizes),
@@ -106,8 +106,8 @@ class BaseEnergyEstimator:
             **kwargs,
         )
 
-    def _default_fourier_features(self) -> int:
-        return 0
+    def _default_mlp_kwargs(self) -> dict:
+        return {}
 
     # -- inference -------------------------------------------------------------
     def _batched(self, fn, X: np.ndarray) -> np.ndarray:

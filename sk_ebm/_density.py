@@ -12,7 +12,8 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sk_ebm._base import BaseEnergyEstimator
 from sk_ebm._net import EnergyNet, LogLikelihoodMonitor, TensorBatches
@@ -189,9 +190,12 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
 
     _parameter_constraints: dict = {
         **BaseEnergyEstimator._common_parameter_constraints,
-        "objective": [StrOptions({"importance", "pcd"})],
+        "objective": [StrOptions({"auto", "importance", "pcd"})],
         "base": [StrOptions({"gmm", "gaussian"}), None],
-        "n_components": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "buffer_init": [StrOptions({"gaussian", "uniform"})],
         "early_stopping": ["boolean"],
@@ -207,16 +211,16 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         *,
         module=None,
         module_kwargs=None,
-        hidden_layer_sizes=(128, 128),
+        hidden_layer_sizes=(64, 64),
         image_shape=None,
-        objective="importance",
-        base="gmm",
+        objective="auto",
+        base="gaussian",
         n_components="auto",
         max_epochs=200,
-        batch_size=256,
-        lr=1e-3,
+        batch_size=512,
+        lr=1e-2,
         weight_decay=0.0,
-        n_importance_samples=4096,
+        n_importance_samples=2048,
         sgld_steps=20,
         sgld_step_size=0.1,
         sgld_noise="exact",
@@ -226,7 +230,7 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         energy_reg=0.0,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=20,
+        n_iter_no_change=30,
         ais_chains=2000,
         ais_temperatures=300,
         sample_steps=50,
@@ -265,13 +269,23 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _default_fourier_features(self) -> int:
-        # Random Fourier features help low-dimensional densities with thin or
-        # sharp structure; in higher dimension the plain MLP is the better prior.
-        return 32 if self.n_features_in_ <= 4 else 0
+    def _default_mlp_kwargs(self) -> dict:
+        # Random Fourier features let a small MLP fit the thin or sharp structure
+        # of low-dimensional densities; in higher dimension the plain MLP is the
+        # better prior.
+        if self.n_features_in_ <= 4:
+            return {"n_fourier_features": 64, "fourier_scale": 5.0}
+        return {}
+
+    def _objective(self) -> str:
+        if self.objective != "auto":
+            return self.objective
+        # Importance sampling from a fitted mixture degrades quickly with the
+        # dimension; persistent chains do not depend on a proposal.
+        return "importance" if self.n_features_in_ <= 10 else "pcd"
 
     def _split(self, n: int, rng: np.random.RandomState):
-        n_valid = int(round(self.validation_fraction * n)) if self.early_stopping else 0
+        n_valid = round(self.validation_fraction * n) if self.early_stopping else 0
         if n_valid < 1 or n - n_valid < 2:
             return np.arange(n), None
         order = rng.permutation(n)
@@ -283,10 +297,12 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
 
         if self.n_components != "auto":
             return fit(min(self.n_components, Z.shape[0]))
-        # BIC over a grid of sizes (at least 20 rows per component).
-        sizes = [k for k in (1, 2, 4, 8, 12, 16, 24, 32, 48, 64) if 20 * k <= len(Z)]
+        # BIC over a grid of sizes, keeping at least 10 rows per free parameter.
+        d = Z.shape[1]
+        max_k = len(Z) // (10 * (1 + d + d * (d + 1) // 2))
+        sizes = [k for k in (1, 2, 4, 8, 12, 16, 24, 32) if k <= max(max_k, 1)]
         best = None
-        for k in sizes or [1]:
+        for k in sizes:
             gmm = fit(k)
             if best is None or gmm.bic(Z) < best.bic(Z):
                 best = gmm
@@ -339,14 +355,12 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                 net.generator = None
             self.net_ = net
             energy = self.net_.module_.eval()
-            self.log_partition_, self.log_partition_std_ = (
-                annealed_importance_sampling(
-                    energy,
-                    self.net_.proposal_,
-                    n_chains=self.ais_chains,
-                    n_temperatures=self.ais_temperatures,
-                    generator=generator,
-                )
+            self.log_partition_, self.log_partition_std_ = annealed_importance_sampling(
+                energy,
+                self.net_.proposal_,
+                n_chains=self.ais_chains,
+                n_temperatures=self.ais_temperatures,
+                generator=generator,
             )
         return self
 
@@ -375,8 +389,20 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                     ),
                 )
             )
+            callbacks.append(
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=ReduceLROnPlateau,
+                        monitor="valid_log_likelihood",
+                        mode="max",
+                        patience=max(1, self.n_iter_no_change // 4),
+                        factor=0.3,
+                    ),
+                )
+            )
         callbacks += list(self.callbacks or [])
-        if self.objective == "importance":
+        if self._objective() == "importance":
             criterion, buffer = ImportanceSamplingNLL, None
         else:
             criterion = ContrastiveDivergenceLoss
@@ -392,7 +418,7 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             module,
             criterion=criterion,
             criterion__energy_reg=self.energy_reg,
-            objective=self.objective,
+            objective=self._objective(),
             buffer=buffer,
             proposal=proposal,
             n_proposal_samples=self.n_importance_samples,
@@ -475,15 +501,23 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             candidates = self.net_.proposal_.sample(n_candidates, generator)
             log_w = -energy(candidates) - self.net_.proposal_.log_prob(candidates)
             index = torch.multinomial(
-                torch.softmax(log_w, 0), n_samples, replacement=True,
+                torch.softmax(log_w, 0),
+                n_samples,
+                replacement=True,
                 generator=generator,
             )
         Z = candidates[index]
         step = 0.05 / math.sqrt(Z.shape[1])
         for _ in range(math.ceil(self.sample_steps / 10)):
             Z, acceptance = langevin(
-                energy, Z, n_steps=10, step_size=step, noise_std="exact",
-                metropolis=True, generator=generator, return_acceptance=True,
+                energy,
+                Z,
+                n_steps=10,
+                step_size=step,
+                noise_std="exact",
+                metropolis=True,
+                generator=generator,
+                return_acceptance=True,
             )
             step *= math.exp(float(acceptance.mean()) - 0.6)
         return Z.double().cpu().numpy() * self.scale_ + self.mean_

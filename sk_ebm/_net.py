@@ -177,8 +177,9 @@ class LogLikelihoodMonitor(Callback):
     ``X_valid`` is given, ``valid_log_likelihood`` to the history.
     """
 
-    def __init__(self, proposal, X_train, X_valid=None, *, offset=0.0, n_samples=16384,
-                 seed=0):
+    def __init__(
+        self, proposal, X_train, X_valid=None, *, offset=0.0, n_samples=16384, seed=0
+    ):
         self.proposal = proposal
         self.X_train = X_train
         self.X_valid = X_valid

@@ -2,6 +2,7 @@ r"""Small convolutional energy for image inputs given as flat rows."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from torch import Tensor, nn
@@ -87,6 +88,14 @@ class ConvEnergy(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         height, width, n_channels = self.image_shape
-        images = x.reshape(-1, height, width, n_channels).permute(0, 3, 1, 2)
+        n_values = math.prod(x.shape[1:])
+        if x.dim() < 2 or n_values != height * width * n_channels:
+            raise ValueError(
+                f"ConvEnergy with image_shape={self.image_shape} expects rows of "
+                f"{height * width * n_channels} values, got input of shape "
+                f"{tuple(x.shape)}."
+            )
+        images = x.reshape(x.shape[0], height, width, n_channels)
+        images = images.permute(0, 3, 1, 2)
         out = self.head(self.features(images))
         return out.squeeze(-1) if self.n_outputs == 1 else out

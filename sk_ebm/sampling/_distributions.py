@@ -168,9 +168,7 @@ class GaussianMixture(nn.Module):
         z = (x @ weights).view(-1, n_components, d) - offsets.view(1, n_components, d)
         half_log_det = self.scale_trils.diagonal(dim1=1, dim2=2).log().sum(1)
         log_components = (
-            -0.5 * (z * z).sum(2)
-            - half_log_det
-            - 0.5 * d * math.log(2 * math.pi)
+            -0.5 * (z * z).sum(2) - half_log_det - 0.5 * d * math.log(2 * math.pi)
         )
         return torch.logsumexp(log_components + self.log_weights, dim=1)
 
