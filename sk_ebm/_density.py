@@ -385,7 +385,6 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                         threshold=1e-4,
                         threshold_mode="abs",
                         load_best=True,
-                        sink=lambda *a, **k: None,
                     ),
                 )
             )
