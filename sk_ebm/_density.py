@@ -95,25 +95,29 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
     module_kwargs : dict, default=None
         Keyword arguments of the module class (or of the default MLP, e.g.
         ``{"n_fourier_features": 0, "spectral_norm": True}``).
-    hidden_layer_sizes : tuple of int, default=(128, 128)
+    hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the default MLP energy.
     image_shape : tuple of int, default=None
         ``(height, width[, channels])`` of rows that are flattened images; selects
         the convolutional energy.
-    objective : {"importance", "pcd"}, default="importance"
-        Gradient estimator of the log-likelihood (see above).
-    base : {"gmm", "gaussian"} or None, default="gmm"
+    objective : {"auto", "importance", "pcd"}, default="auto"
+        Gradient estimator of the log-likelihood (see above); ``"auto"`` takes
+        ``"importance"`` up to 10 features and ``"pcd"`` above.
+    base : {"gaussian", "gmm"} or None, default="gaussian"
         Fixed base density :math:`q_0` fitted to the training rows. Its
         quadratic growth keeps :math:`e^{-E}` integrable whatever the network
         learns; None uses the network alone.
-    n_components : int, default=8
-        Components of the Gaussian mixture fitted to the data (base and proposal).
+    n_components : int or "auto", default="auto"
+        Components of the Gaussian mixture fitted to the data (proposal, and base
+        with ``base="gmm"``); ``"auto"`` selects them by BIC, keeping at least 10
+        rows per free parameter.
     max_epochs : int, default=200
-    batch_size : int, default=256
-    lr : float, default=1e-3
-        Adam learning rate.
+    batch_size : int, default=512
+    lr : float, default=1e-2
+        Adam learning rate, divided by 3.3 when the validation log-likelihood
+        stalls for ``n_iter_no_change // 4`` epochs.
     weight_decay : float, default=0.0
-    n_importance_samples : int, default=4096
+    n_importance_samples : int, default=2048
         Proposal draws per step (``objective="importance"``) and per epoch
         evaluation of the validation log-likelihood.
     sgld_steps : int, default=20
@@ -132,7 +136,7 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         Hold out ``validation_fraction`` of the rows and stop on their
         log-likelihood.
     validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=20
+    n_iter_no_change : int, default=30
     ais_chains : int, default=2000
     ais_temperatures : int, default=300
     sample_steps : int, default=50
@@ -150,7 +154,8 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         The fitted skorch net; ``net_.history`` holds the loss and the train and
         validation log-likelihood per epoch.
     log_partition_ : float
-        AIS estimate of :math:`\log Z` in standardised units.
+        AIS estimate of :math:`\log Z = \log \int e^{-E(x)} dx` in the data's
+        units, so that ``score_samples(X) == -E(X) - log_partition_``.
     log_partition_std_ : float
         Its standard error.
     mean_, scale_ : ndarray of shape (n_features,)
@@ -166,8 +171,9 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
 
     Notes
     -----
-    ``score_samples`` equals :math:`-E(z) - \log Z - \sum_j \log s_j` with
-    :math:`z = (x - m)/s` the standardised input.
+    The network sees standardised inputs :math:`z = (x - m)/s`; as a function of
+    :math:`x` the energy is :math:`E(x) = E_\theta(z)` and its log-partition is
+    that of :math:`E_\theta` plus :math:`\sum_j \log s_j` (the Jacobian).
 
     References
     ----------
@@ -322,6 +328,8 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         self : EnergyDensityEstimator
         """
+        for stale in ("log_partition_", "log_partition_std_"):
+            self.__dict__.pop(stale, None)
         X = self._validate_X(X, reset=True)
         if X.shape[0] < 2:
             raise ValueError(
@@ -345,7 +353,10 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             elif self.base == "gaussian":
                 module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
             generator = self._generator(sampler_seed)
-            net = self._make_net(module, proposal, Z_train, Z_valid, generator)
+            monitored = Z_train[np.sort(rng.permutation(len(Z_train))[:2000])]
+            net = self._make_net(
+                module, proposal, Z_train, Z_valid, monitored, generator
+            )
             try:
                 net.fit(Z_train, None)
             except DivergenceError as err:
@@ -355,20 +366,23 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                 net.generator = None
             self.net_ = net
             energy = self.net_.module_.eval()
-            self.log_partition_, self.log_partition_std_ = annealed_importance_sampling(
+            log_z, self.log_partition_std_ = annealed_importance_sampling(
                 energy,
                 self.net_.proposal_,
                 n_chains=self.ais_chains,
                 n_temperatures=self.ais_temperatures,
                 generator=generator,
             )
+        self.log_partition_ = log_z + float(np.log(self.scale_).sum())
         return self
 
-    def _make_net(self, module, proposal, Z_train, Z_valid, generator) -> EnergyNet:
+    def _make_net(
+        self, module, proposal, Z_train, Z_valid, Z_monitored, generator
+    ) -> EnergyNet:
         offset = -float(np.log(self.scale_).sum())
         monitor = LogLikelihoodMonitor(
             proposal,
-            Z_train[:2000],
+            Z_monitored,
             Z_valid,
             offset=offset,
             n_samples=max(self.n_importance_samples, 16384),
@@ -456,7 +470,7 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         check_is_fitted(self, "log_partition_")
         X = self._validate_X(X, reset=False)
         energy = self._batched(self._energy, X)
-        return -energy - self.log_partition_ - np.log(self.scale_).sum()
+        return -energy - self.log_partition_
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of ``X``.

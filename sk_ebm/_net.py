@@ -6,6 +6,7 @@ import copy
 import math
 
 import torch
+import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
@@ -13,10 +14,14 @@ from torch import Tensor
 
 from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import ResidualEnergy
-from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
+from sk_ebm.objectives import (
+    ContrastiveDivergenceLoss,
+    ImportanceSamplingNLL,
+    JEMLoss,
+)
 from sk_ebm.sampling import langevin
 
-__all__ = ["EnergyNet", "LogLikelihoodMonitor", "TensorBatches"]
+__all__ = ["ClassifierNet", "EnergyNet", "LogLikelihoodMonitor", "TensorBatches"]
 
 
 def split_energy(module: torch.nn.Module, x: Tensor) -> tuple[Tensor, Tensor | float]:
@@ -81,10 +86,13 @@ class EnergyNet(NeuralNet):
         return self
 
     # -- training step -------------------------------------------------------
-    def _negatives(self, n: int) -> Tensor:
-        x, index = self.buffer.sample(n, generator=self.generator)
+    def _negatives(self, n: int, energy=None, persistent: bool = True) -> Tensor:
+        if persistent:
+            x, index = self.buffer.sample(n, generator=self.generator)
+        else:
+            x = self.buffer.init.sample(n, generator=self.generator)
         x = langevin(
-            self.module_,
+            self.module_ if energy is None else energy,
             x,
             n_steps=self.sgld_steps,
             step_size=self.sgld_step_size,
@@ -92,7 +100,8 @@ class EnergyNet(NeuralNet):
             grad_clip=self.sgld_grad_clip,
             generator=self.generator,
         )
-        self.buffer.update(index, x)
+        if persistent:
+            self.buffer.update(index, x)
         return x
 
     def _check(self, what: str, value: Tensor) -> None:
@@ -224,6 +233,7 @@ class TensorBatches:
 
     def __init__(self, dataset, batch_size=128, shuffle=False, **kwargs):
         self.X = dataset.X
+        self.y = dataset.y
         self.batch_size = batch_size
         self.shuffle = shuffle
 
@@ -232,10 +242,72 @@ class TensorBatches:
 
     def __iter__(self):
         n = self.X.shape[0]
+        X, y = self.X, self.y
         if self.shuffle:
-            order = torch.randperm(n).to(self.X.device)
-            X = self.X[order]
-        else:
-            X = self.X
+            order = torch.randperm(n).to(X.device)
+            X = X[order]
+            y = None if y is None else y[order]
         for start in range(0, n, self.batch_size):
-            yield X[start : start + self.batch_size], None
+            stop = start + self.batch_size
+            yield X[start:stop], (None if y is None else y[start:stop])
+
+
+class ClassifierNet(EnergyNet):
+    r"""A skorch net training a :class:`~sk_ebm.nn.LogitsEnergy` as a classifier.
+
+    ``objective="jem"``: :class:`~sk_ebm.objectives.JEMLoss`, with negatives of
+    :math:`p(x)` from the persistent chains in ``buffer`` (only when the
+    criterion's ``generative_weight`` is non-zero, so that a weight of 0 is a
+    plain softmax classifier) and short-run chains of :math:`p(x \mid y)` for the
+    conditional term. ``objective="hdge"``: :class:`~sk_ebm.objectives.HDGELoss`
+    against a queue of the last ``queue_size`` normalised logits. Rows labelled
+    -1 are unlabelled.
+    """
+
+    def __init__(self, module, *args, criterion=JEMLoss, queue_size=1024, **kwargs):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.queue_size = queue_size
+
+    def _enqueue(self, normalized: Tensor) -> None:
+        queue = getattr(self, "queue_", None)
+        queue = normalized if queue is None else torch.cat([normalized, queue])
+        self.queue_ = queue[: self.queue_size].detach()
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        x, y = unpack_data(batch)
+        labeled = y >= 0
+        logits = self.module_.logits(x)
+        self._check("energy", logits)
+        criterion = self.criterion_
+        if self.objective == "hdge":
+            loss = criterion(logits[labeled], y[labeled], getattr(self, "queue_", None))
+            self._enqueue(F.normalize(logits[labeled].detach(), dim=1))
+        else:
+            logits_neg = logits_cond = y_neg = None
+            n = x.shape[0]
+            if criterion.generative_weight:
+                logits_neg = self.module_.logits(self._negatives(n))
+            if criterion.conditional_weight:
+                n_classes = logits.shape[1]
+                y_neg = torch.randint(
+                    n_classes, (n,), generator=self.generator, device=x.device
+                )
+                x_cond = self._negatives(
+                    n,
+                    energy=lambda z: self.module_.energy_xy(z, y_neg),
+                    persistent=False,
+                )
+                logits_cond = self.module_.logits(x_cond)
+            if logits_neg is not None:
+                self._check("energy", logits_neg)
+            loss = criterion(
+                logits[labeled], y[labeled], logits, logits_neg, logits_cond, y_neg
+            )
+        self._check("loss", loss)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            self.module_.parameters(), max_norm=math.inf
+        )
+        self._check("gradient", grad_norm)
+        return {"loss": loss, "y_pred": logits.detach()}

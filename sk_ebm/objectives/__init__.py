@@ -2,5 +2,6 @@ r"""Training objectives for energy-based models (pure torch)."""
 
 from sk_ebm.objectives._contrastive import ContrastiveDivergenceLoss
 from sk_ebm.objectives._importance import ImportanceSamplingNLL
+from sk_ebm.objectives._jem import HDGELoss, JEMLoss
 
-__all__ = ["ContrastiveDivergenceLoss", "ImportanceSamplingNLL"]
+__all__ = ["ContrastiveDivergenceLoss", "HDGELoss", "ImportanceSamplingNLL", "JEMLoss"]
