@@ -7,12 +7,15 @@ from typing import Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["EnergyDensityEstimator", "__version__"]
+__all__ = ["EnergyClassifier", "EnergyDensityEstimator", "__version__"]
 
 # The estimators need scikit-learn and skorch; the pure-torch core
 # (sk_ebm.nn, sk_ebm.sampling, sk_ebm.objectives) must import without them, so
 # the estimators are imported lazily on first attribute access (PEP 562).
-_LAZY = {"EnergyDensityEstimator": "sk_ebm._density"}
+_LAZY = {
+    "EnergyClassifier": "sk_ebm._classifier",
+    "EnergyDensityEstimator": "sk_ebm._density",
+}
 
 
 def __getattr__(name: str) -> Any:
