@@ -373,7 +373,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self._logits(X), axis=1)]
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def score_samples(self, X):
         """Unnormalised log-density :math:`-E(x) = \\log\\sum_y e^{f(x)[y]}`.

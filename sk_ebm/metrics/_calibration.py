@@ -50,7 +50,7 @@ def _check_labels(labels, n_columns):
             "columns; labels[j] must be the class of column j of y_prob."
         )
     if np.unique(labels).shape[0] != labels.shape[0]:
-        raise ValueError(f"labels must be unique, got {labels!r}.")
+        raise ValueError(f"labels must be unique, got {labels.tolist()!r}.")
     return labels
 
 
@@ -59,7 +59,8 @@ def _check_y_true_in(y_true, classes):
     unknown = np.setdiff1d(np.unique(y_true), classes)
     if unknown.shape[0]:
         raise ValueError(
-            f"y_true contains labels {unknown!r} that are not in labels {classes!r}."
+            f"y_true contains labels {unknown.tolist()!r} that are not in labels "
+            f"{classes.tolist()!r}."
         )
 
 

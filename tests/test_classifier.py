@@ -1,0 +1,228 @@
+"""Tests of EnergyClassifier."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_blobs, make_moons
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sk_ebm import EnergyClassifier
+from sk_ebm.exceptions import DivergenceError
+from sk_ebm.metrics import ece_scorer
+from sk_ebm.nn import MLPEnergy
+
+FAST = dict(hidden_layer_sizes=(32,), max_epochs=10, sgld_steps=2, buffer_size=500)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, train_size=600, random_state=0, stratify=y)
+
+
+@pytest.fixture(scope="module")
+def jem(digits):
+    X_train, _, y_train, _ = digits
+    return EnergyClassifier(
+        hidden_layer_sizes=(64,), max_epochs=30, lr=3e-3, sgld_steps=3, random_state=0
+    ).fit(X_train, y_train)
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return make_moons(300, noise=0.15, random_state=0)
+
+
+def test_digits_accuracy_close_to_logistic_regression(digits, jem):
+    X_train, X_test, y_train, y_test = digits
+    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    baseline.fit(X_train, y_train)
+    assert jem.score(X_test, y_test) >= baseline.score(X_test, y_test) - 0.03
+    assert jem.score(X_test, y_test) > 0.9
+
+
+def test_probabilities_logits_and_energy_agree(digits, jem):
+    X_test = digits[1][:50]
+    proba = jem.predict_proba(X_test)
+    logits = jem.decision_function(X_test)
+    assert proba.shape == logits.shape == (50, 10)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(np.log(proba), jem.predict_log_proba(X_test))
+    np.testing.assert_allclose(
+        proba, np.exp(logits) / np.exp(logits).sum(1, keepdims=True), rtol=1e-6
+    )
+    np.testing.assert_array_equal(jem.predict(X_test), jem.classes_[logits.argmax(1)])
+    # score_samples = -E(x) = logsumexp of the logits
+    np.testing.assert_allclose(
+        jem.score_samples(X_test), np.log(np.exp(logits).sum(1)), rtol=1e-6
+    )
+
+
+def test_log_px_separates_noise_from_digits(digits, jem):
+    X_test = digits[1]
+    noise = np.random.RandomState(0).uniform(0, 16, size=X_test.shape)
+    assert np.median(jem.score_samples(X_test)) > np.percentile(
+        jem.score_samples(noise), 95
+    )
+
+
+def test_binary_decision_function_shape_and_string_labels(moons):
+    X, y = moons
+    labels = np.array(["left", "right"])[y]
+    clf = EnergyClassifier(random_state=0, **FAST).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, ["left", "right"])
+    scores = clf.decision_function(X)
+    assert scores.shape == (300,)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), atol=1e-5)
+    assert set(clf.predict(X)) <= {"left", "right"}
+    assert clf.score(X, labels) > 0.8
+
+
+def test_generative_weight_zero_is_a_softmax_classifier(moons):
+    """With no generative term the estimator runs exactly a cross-entropy loop."""
+    X, y = moons
+    params = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=50, lr=1e-2)
+    clf = EnergyClassifier(generative_weight=0.0, random_state=0, **params).fit(X, y)
+
+    torch_seed, _ = clf._seeds()
+    Z = torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    target = torch.as_tensor(y)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed)
+        net = MLPEnergy(2, (16,), n_outputs=2)
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+        for _ in range(3):
+            order = torch.randperm(len(Z))
+            for start in range(0, len(Z), 50):
+                batch = order[start : start + 50]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(net(Z[batch]), target[batch])
+                loss.backward()
+                optimizer.step()
+    with torch.no_grad():
+        expected = net(Z).numpy()
+    np.testing.assert_allclose(clf._logits(X), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_unlabeled_rows_are_excluded_from_classes_and_used(moons):
+    X, y = moons
+    y_semi = y.copy()
+    y_semi[20:] = -1
+    clf = EnergyClassifier(random_state=0, **FAST).fit(X, y_semi)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.predict_proba(X).shape == (300, 2)
+
+
+def test_hdge_objective(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = EnergyClassifier(
+        objective="hdge", hidden_layer_sizes=(64,), max_epochs=15, random_state=0
+    ).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.9
+    assert clf.net_.queue_.shape[1] == 10
+    np.testing.assert_allclose(clf.net_.queue_.norm(dim=1).numpy(), 1.0, rtol=1e-5)
+
+
+def test_conditional_samples_are_classified_as_their_class():
+    X, y = make_blobs(400, centers=[[-4, 0], [4, 0], [0, 5]], random_state=0)
+    clf = EnergyClassifier(
+        conditional_weight=1.0, random_state=0, **{**FAST, "max_epochs": 20}
+    ).fit(X, y)
+    for k in range(3):
+        samples = clf.sample(40, y=k, random_state=0)
+        assert samples.shape == (40, 2)
+        assert np.mean(clf.predict(samples) == k) > 0.8
+    assert clf.sample(5, random_state=0).shape == (5, 2)
+    np.testing.assert_array_equal(
+        clf.sample(3, y=[0, 1, 2], random_state=1),
+        clf.sample(3, y=[0, 1, 2], random_state=1),
+    )
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.sample(2, y=7)
+
+
+def test_image_shape_uses_conv_energy(digits):
+    X_train, _, y_train, _ = digits
+    clf = EnergyClassifier(
+        image_shape=(8, 8),
+        module_kwargs={"channels": (8,), "hidden_size": 16},
+        max_epochs=1,
+        sgld_steps=1,
+        random_state=0,
+    ).fit(X_train[:100], y_train[:100])
+    assert type(clf.net_.module_.logits).__name__ == "ConvEnergy"
+    assert clf.predict_proba(X_train[:5]).shape == (5, 10)
+
+
+def test_reproducible_and_pickle(moons):
+    X, y = moons
+    a = EnergyClassifier(random_state=0, **FAST).fit(X, y)
+    b = EnergyClassifier(random_state=0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(restored.predict_proba(X), a.predict_proba(X))
+    assert clone(a).get_params() == a.get_params()
+
+
+def test_grid_search_with_ece_scorer_and_pipeline(moons):
+    X, y = moons
+    search = GridSearchCV(
+        EnergyClassifier(random_state=0, **{**FAST, "max_epochs": 3}),
+        {"generative_weight": [0.0, 1.0], "sgld_steps": [1, 2]},
+        scoring={"ece": ece_scorer, "accuracy": "accuracy"},
+        refit="accuracy",
+        cv=2,
+    ).fit(X, y)
+    assert np.all(search.cv_results_["mean_test_ece"] <= 0)
+    pipe = make_pipeline(StandardScaler(), clone(search.best_estimator_)).fit(X, y)
+    assert pipe.score(X, y) > 0.7
+
+
+def test_divergence_guard(moons):
+    X, y = moons
+    clf = EnergyClassifier(
+        random_state=0, **{**FAST, "sgld_step_size": 1e10, "lr": 1e6}
+    )
+    with pytest.raises(DivergenceError, match="lr"):
+        clf.fit(X, y)
+    for parameter in clf.net_.module_.parameters():
+        assert torch.isfinite(parameter).all()
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.ones((5, 2)), np.zeros(5), "single class"),
+        (np.ones((5, 2)), np.full(5, -1), "only unlabelled"),
+        (np.ones((5, 2)), np.array([0, 1, 0, 1]), "inconsistent"),
+        (np.array([[np.nan, 0.0]] * 4), np.array([0, 1, 0, 1]), "NaN"),
+        (np.ones((4, 2)), np.array([0.0, 1.0, np.nan, 1.0]), "NaN|infinity"),
+        (sp.csr_matrix(np.ones((4, 2))), np.array([0, 1, 0, 1]), "sparse"),
+        (np.ones((4, 2)), np.array([0.5, 1.5, 0.2, 0.1]), "continuous"),
+    ],
+)
+def test_bad_input(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        EnergyClassifier(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "decision_function", "score_samples"]
+)
+def test_unfitted(method):
+    with pytest.raises(NotFittedError):
+        getattr(EnergyClassifier(), method)(np.ones((2, 2)))
+
+
+def test_wrong_width(jem):
+    with pytest.raises(ValueError, match="features"):
+        jem.predict(np.ones((2, 3)))
