@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
@@ -104,26 +103,64 @@ class EnergyNet(NeuralNet):
             self.buffer.update(index, x)
         return x
 
-    def _check(self, what: str, value: Tensor) -> None:
-        bad = not torch.isfinite(value).all()
-        if not bad and what == "energy":
-            bad = bool(value.abs().max() > self.max_abs_energy)
-        if bad:
-            epoch = len(self.history)
+    def _backward_checked(self, loss: Tensor, *energies: Tensor) -> None:
+        """Raise DivergenceError on a non-finite loss or an energy beyond
+        ``max_abs_energy`` (one device sync), else backpropagate.
+
+        Non-finite gradients from a finite loss make the next step's energies
+        non-finite, which is caught there; the weights are then restored from
+        the last finished epoch either way.
+        """
+        peak = energies[0].detach().abs().amax()
+        for energy in energies[1:]:
+            peak = torch.maximum(peak, energy.detach().abs().amax())
+        if not bool(torch.isfinite(loss.detach()) & (peak <= self.max_abs_energy)):
             raise DivergenceError(
-                f"non-finite or exploding {what} (|E| limit {self.max_abs_energy:g}) "
-                f"in epoch {epoch}"
+                f"non-finite loss or energies beyond {self.max_abs_energy:g} in "
+                f"absolute value, in epoch {len(self.history)}"
             )
+        loss.backward()
+
+    def train_step(self, batch, **fit_params):
+        """One optimisation step (skorch's ``train_step``, made cheaper).
+
+        skorch notifies ``on_grad_computed`` on every batch with a generator over
+        all learnable parameters, which walks the module tree each time; for the
+        small networks of tabular data that walk costs as much as the step. It
+        is done here only when a callback overrides ``on_grad_computed`` (e.g.
+        ``GradientNormClipping``).
+        """
+        listening = [
+            cb
+            for _, cb in self.callbacks_
+            if type(cb).on_grad_computed is not Callback.on_grad_computed
+        ]
+        if listening:
+            return super().train_step(batch, **fit_params)
+        step_accumulator = self.get_train_step_accumulator()
+
+        def step_fn():
+            self._zero_grad_optimizer()
+            step = self.train_step_single(batch, **fit_params)
+            step_accumulator.store_step(step)
+            return step["loss"]
+
+        self._step_optimizer(step_fn)
+        return step_accumulator.get_step()
+
+    def _train_mode(self) -> None:
+        # skorch's _set_training walks every module on every step; once is enough.
+        if not self.module_.training:
+            self._set_training(True)
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._train_mode()
         x_pos, _ = unpack_data(batch)
         x_pos = x_pos.to(self.device)
         n = x_pos.shape[0]
         if self.objective == "pcd":
             x_neg = self._negatives(n)
             learned, _ = split_energy(self.module_, torch.cat([x_pos, x_neg]))
-            self._check("energy", learned)
             loss = self.criterion_(learned[:n], learned[n:])
         else:
             x_prop = self.proposal_.sample(self.n_proposal_samples, self.generator)
@@ -132,22 +169,15 @@ class EnergyNet(NeuralNet):
             if not isinstance(base, float):
                 base = base[n:]
             energy_prop = learned[n:] + base
-            self._check("energy", learned)
             loss = self.criterion_(learned[:n], energy_prop, log_q)
-        self._check("loss", loss)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(
-            self.module_.parameters(), max_norm=math.inf
-        )
-        self._check("gradient", grad_norm)
+        self._backward_checked(loss, learned)
         return {"loss": loss, "y_pred": learned[:n].detach()}
 
     # -- divergence guard ----------------------------------------------------
     def _snapshot(self) -> None:
-        self._last_good_state = (
-            copy.deepcopy(self.module_.state_dict()),
-            copy.deepcopy(self.optimizer_.state_dict()),
-        )
+        self._last_good_state = {
+            k: v.detach().clone() for k, v in self.module_.state_dict().items()
+        }
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
@@ -163,9 +193,9 @@ class EnergyNet(NeuralNet):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except DivergenceError:
-            module_state, optimizer_state = self._last_good_state
-            self.module_.load_state_dict(module_state)
-            self.optimizer_.load_state_dict(optimizer_state)
+            self.module_.load_state_dict(self._last_good_state)
+            # The optimizer's moments led to the divergence: start them afresh.
+            self.initialize_optimizer()
             raise
 
     def __getstate__(self):
@@ -274,17 +304,16 @@ class ClassifierNet(EnergyNet):
         self.queue_ = queue[: self.queue_size].detach()
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._train_mode()
         x, y = unpack_data(batch)
-        labeled = y >= 0
         logits = self.module_.logits(x)
-        self._check("energy", logits)
         criterion = self.criterion_
+        logits_neg = logits_cond = y_neg = None
         if self.objective == "hdge":
+            labeled = y >= 0
             loss = criterion(logits[labeled], y[labeled], getattr(self, "queue_", None))
             self._enqueue(F.normalize(logits[labeled].detach(), dim=1))
         else:
-            logits_neg = logits_cond = y_neg = None
             n = x.shape[0]
             if criterion.generative_weight:
                 logits_neg = self.module_.logits(self._negatives(n))
@@ -299,15 +328,7 @@ class ClassifierNet(EnergyNet):
                     persistent=False,
                 )
                 logits_cond = self.module_.logits(x_cond)
-            if logits_neg is not None:
-                self._check("energy", logits_neg)
-            loss = criterion(
-                logits[labeled], y[labeled], logits, logits_neg, logits_cond, y_neg
-            )
-        self._check("loss", loss)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(
-            self.module_.parameters(), max_norm=math.inf
-        )
-        self._check("gradient", grad_norm)
+            loss = criterion(logits, y, logits_neg, logits_cond, y_neg)
+        energies = [t for t in (logits, logits_neg, logits_cond) if t is not None]
+        self._backward_checked(loss, *energies)
         return {"loss": loss, "y_pred": logits.detach()}

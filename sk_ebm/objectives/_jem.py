@@ -44,6 +44,10 @@ class JEMLoss(nn.Module):
     >>> bool(torch.isclose(loss(logits, torch.tensor([0, 1])),
     ...      torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1]))))
     True
+    >>> # an unlabelled row (-1) does not enter the cross-entropy
+    >>> bool(torch.isclose(loss(logits, torch.tensor([0, -1])),
+    ...      torch.nn.functional.cross_entropy(logits[:1], torch.tensor([0]))))
+    True
     """
 
     def __init__(
@@ -59,25 +63,30 @@ class JEMLoss(nn.Module):
 
     def forward(
         self,
-        logits_labeled: Tensor,
+        logits: Tensor,
         y: Tensor,
-        logits_data: Tensor | None = None,
         logits_neg: Tensor | None = None,
         logits_neg_cond: Tensor | None = None,
         y_neg: Tensor | None = None,
     ) -> Tensor:
-        if logits_labeled.shape[0]:
-            loss = F.cross_entropy(logits_labeled, y)
-        else:
-            loss = logits_labeled.sum() * 0.0
+        """Loss of a batch.
+
+        ``logits`` and ``y`` cover every row, ``y == -1`` marking unlabelled ones;
+        ``logits_neg`` are the logits of samples of :math:`p(x)`,
+        ``logits_neg_cond`` those of samples of :math:`p(x \\mid y_{neg})`.
+        """
+        labeled = y >= 0
+        # Sum over labelled rows / their count: no boolean indexing, no sync.
+        n_labeled = labeled.sum().clamp_min(1)
+        loss = F.cross_entropy(logits, y, ignore_index=-1, reduction="sum") / n_labeled
         if self.generative_weight and logits_neg is not None:
             loss = loss + self.generative_weight * self.contrast(
-                -torch.logsumexp(logits_data, 1), -torch.logsumexp(logits_neg, 1)
+                -torch.logsumexp(logits, 1), -torch.logsumexp(logits_neg, 1)
             )
         if self.conditional_weight and logits_neg_cond is not None:
-            if logits_labeled.shape[0]:
-                e_pos = -logits_labeled.gather(1, y.view(-1, 1)).squeeze(1)
-                e_neg = -logits_neg_cond.gather(1, y_neg.view(-1, 1)).squeeze(1)
+            e_pos = -logits[labeled].gather(1, y[labeled].view(-1, 1)).squeeze(1)
+            e_neg = -logits_neg_cond.gather(1, y_neg.view(-1, 1)).squeeze(1)
+            if e_pos.shape[0]:
                 loss = loss + self.conditional_weight * self.contrast(e_pos, e_neg)
         return loss
 
