@@ -192,7 +192,7 @@ def main():
             1 if args.quick else args.repeats,
             n_train,
             10_000 if args.quick else 100_000,
-            10_000,
+            2_000,
             args.seed,
         )
 

@@ -298,6 +298,11 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
     def _fit_mixture(self, Z: np.ndarray, seed: int) -> SkGaussianMixture:
+        # The mixture is a proposal (and optional base), not the model: 10 000
+        # rows are plenty and keep the BIC search cheap on large data.
+        if len(Z) > 10_000:
+            Z = Z[np.random.RandomState(seed).choice(len(Z), 10_000, replace=False)]
+
         def fit(k):
             return SkGaussianMixture(k, reg_covar=1e-4, random_state=seed).fit(Z)
 
