@@ -63,6 +63,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         ``module(n_features, n_outputs=n_classes, **module_kwargs)``.
     module_kwargs : dict, default=None
     hidden_layer_sizes : tuple of int, default=(128, 128)
+        Widths of the default MLP (which adds random Fourier features to inputs
+        of at most 4 features).
     image_shape : tuple of int, default=None
         ``(height, width[, channels])`` of flattened image rows.
     objective : {"jem", "hdge"}, default="jem"
@@ -198,6 +200,14 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+
+    def _default_mlp_kwargs(self) -> dict:
+        # As for densities: Fourier features let p(x) resolve thin structures of
+        # low-dimensional inputs (e.g. spiral arms), which semi-supervised
+        # learning relies on.
+        if self.n_features_in_ <= 4:
+            return {"n_fourier_features": 64, "fourier_scale": 3.0}
+        return {}
 
     def _validate_y(self, y, n_samples: int) -> np.ndarray:
         y = column_or_1d(y, warn=True)

@@ -98,7 +98,8 @@ def test_generative_weight_zero_is_a_softmax_classifier(moons):
     target = torch.as_tensor(y)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(torch_seed)
-        net = MLPEnergy(2, (16,), n_outputs=2)
+        # the default MLP of 2-D inputs, Fourier features included
+        net = MLPEnergy(2, (16,), n_outputs=2, n_fourier_features=64, fourier_scale=3.0)
         optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
         for _ in range(3):
             order = torch.randperm(len(Z))
@@ -135,7 +136,10 @@ def test_hdge_objective(digits):
 def test_conditional_samples_are_classified_as_their_class():
     X, y = make_blobs(400, centers=[[-4, 0], [4, 0], [0, 5]], random_state=0)
     clf = EnergyClassifier(
-        conditional_weight=1.0, random_state=0, **{**FAST, "max_epochs": 20}
+        conditional_weight=1.0,
+        module_kwargs={"n_fourier_features": 0},  # a smooth energy to sample
+        random_state=0,
+        **{**FAST, "max_epochs": 20},
     ).fit(X, y)
     for k in range(3):
         samples = clf.sample(40, y=k, random_state=0)
