@@ -212,22 +212,22 @@ def run_classifier(args):
         "uniform noise": rng.uniform(0, 16, size=X_test.shape),
         "inverted digits": 16.0 - X_test,
     }
-    models = {}
+    models = {
+        "EnergyClassifier() (JEM)": EnergyClassifier(random_state=args.seed),
+        "softmax baseline": EnergyClassifier(
+            generative_weight=0, random_state=args.seed
+        ),
+    }
     print(f"\nClassification on digits: {len(X_train)} training, {len(X_test)} test")
     print(f"{'model':34s} {'accuracy':>8s} {'log-loss':>8s} {'ECE':>6s} {'fit':>6s}")
-    for name, weight in (("EnergyClassifier() (JEM)", 1.0), ("softmax baseline", 0.0)):
-        clf, seconds = timed(
-            EnergyClassifier(generative_weight=weight, random_state=args.seed).fit,
-            X_train,
-            y_train,
-        )
+    for name, model in models.items():
+        clf, seconds = timed(model.fit, X_train, y_train)
         proba = clf.predict_proba(X_test)
         print(
             f"{name:34s} {clf.score(X_test, y_test):8.3f} "
             f"{log_loss(y_test, proba, labels=clf.classes_):8.3f} "
             f"{expected_calibration_error(y_test, proba):6.3f} {seconds:5.1f}s"
         )
-        models[name] = clf
     jem, baseline = models.values()
     print("\nOOD detection AUROC (in-distribution test digits are the positives)")
     for name, X_out in ood.items():

@@ -9,7 +9,7 @@ al., 2020):
 .. math:: p(y \mid x) = \mathrm{softmax}(f(x))_y, \qquad
     \log p(x) = \log \sum_y e^{f(x)[y]} - \log Z.
 
-With the default ``generative_weight=1`` it is trained on both terms; with
+With the default ``generative_weight=0.1`` it is trained on both terms; with
 ``generative_weight=0`` it is a plain softmax classifier with the same network
 and training loop. This example compares the two on the ``digits`` data set:
 the calibration of their probabilities, how well the unnormalised log-density
@@ -41,7 +41,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 models = {
-    "JEM (generative_weight=1)": EnergyClassifier(random_state=0),
+    "JEM (generative_weight=0.1)": EnergyClassifier(random_state=0),
     "softmax (generative_weight=0)": EnergyClassifier(
         generative_weight=0, random_state=0
     ),
@@ -106,7 +106,7 @@ ood_sets = {
         len(X_test), -1
     ),
 }
-jem = models["JEM (generative_weight=1)"]
+jem = models["JEM (generative_weight=0.1)"]
 softmax = models["softmax (generative_weight=0)"]
 scores_in = jem.score_samples(X_test)
 scores_ood = {name: jem.score_samples(X_ood) for name, X_ood in ood_sets.items()}
