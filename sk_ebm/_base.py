@@ -123,9 +123,24 @@ class BaseEnergyEstimator:
                 parts.append(fn(Z).double().cpu().numpy())
         return np.concatenate(parts) if parts else np.empty(0)
 
-    def _diverged(self, err: DivergenceError) -> DivergenceError:
-        return DivergenceError(
-            f"{type(self).__name__} training diverged: {err}. The weights of the "
-            "last finite epoch were restored. Try a lower `lr`, a larger "
-            "`energy_reg`, fewer `sgld_steps` or a smaller `sgld_step_size`."
-        )
+    def _train(self, net, X, y=None) -> None:
+        """Fit the skorch ``net`` and keep it as ``net_``.
+
+        On divergence the net has already restored the weights of its last
+        finished epoch; they are kept (``net_`` is set, so a ``warm_start`` or a
+        look at ``net_.history`` is possible) and the error names the settings
+        to change.
+        """
+        try:
+            net.fit(X, y)
+        except DivergenceError as err:
+            self.net_ = net
+            raise DivergenceError(
+                f"{type(self).__name__} training diverged: {err}. The weights of "
+                "the last finite epoch were restored. Try a lower `lr`, a larger "
+                "`energy_reg`, fewer `sgld_steps` or a smaller `sgld_step_size`."
+            ) from err
+        finally:
+            # A torch.Generator cannot be pickled; it is only needed in fit.
+            net.generator = None
+        self.net_ = net

@@ -15,7 +15,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sk_ebm._base import BaseEnergyEstimator
 from sk_ebm._net import ClassifierNet, TensorBatches
-from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import LogitsEnergy
 from sk_ebm.objectives import HDGELoss, JEMLoss
 from sk_ebm.sampling import Gaussian, ReplayBuffer, Uniform, langevin
@@ -269,14 +268,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             module = LogitsEnergy(self._build_module(X.shape[1], len(self.classes_)))
             generator = self._generator(sampler_seed)
             net = self._make_net(module, Z, generator)
-            try:
-                net.fit(Z, y_tensor)
-            except DivergenceError as err:
-                self.net_ = net
-                raise self._diverged(err) from err
-            finally:
-                net.generator = None
-        self.net_ = net
+            self._train(net, Z, y_tensor)
         return self
 
     def _make_net(self, module, Z, generator) -> ClassifierNet:

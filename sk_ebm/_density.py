@@ -17,7 +17,6 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sk_ebm._base import BaseEnergyEstimator
 from sk_ebm._net import EnergyNet, LogLikelihoodMonitor, TensorBatches
-from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import ResidualEnergy
 from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
 from sk_ebm.sampling import (
@@ -362,14 +361,7 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             net = self._make_net(
                 module, proposal, Z_train, Z_valid, monitored, generator
             )
-            try:
-                net.fit(Z_train, None)
-            except DivergenceError as err:
-                self.net_ = net
-                raise self._diverged(err) from err
-            finally:
-                net.generator = None
-            self.net_ = net
+            self._train(net, Z_train, None)
             energy = self.net_.module_.eval()
             log_z, self.log_partition_std_ = annealed_importance_sampling(
                 energy,
