@@ -270,6 +270,7 @@ def overhead(X_train, y_train, X_test, seed, repeats):
     def hand():
         return hand_written_softmax(X_train, y_train, seed)
 
+    library(), hand()  # warm-up: first-call costs (imports, allocator) hit neither
     for _ in range(repeats):  # interleaved, so that load changes hit both alike
         for name, run in (("library", library), ("hand-written", hand)):
             start, start_cpu = time.perf_counter(), time.process_time()
