@@ -267,11 +267,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             torch.manual_seed(torch_seed)
             module = LogitsEnergy(self._build_module(X.shape[1], len(self.classes_)))
             generator = self._generator(sampler_seed)
-            net = self._make_net(module, Z, generator)
+            net = self._make_net(module, Z, generator, bool((encoded < 0).any()))
             self._train(net, Z, y_tensor)
         return self
 
-    def _make_net(self, module, Z, generator) -> ClassifierNet:
+    def _make_net(self, module, Z, generator, semi_supervised) -> ClassifierNet:
         Z_cpu = Z.cpu()
         init = (
             Gaussian.from_data(Z_cpu)
@@ -284,6 +284,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
                 "criterion__generative_weight": self.generative_weight,
                 "criterion__conditional_weight": self.conditional_weight,
                 "criterion__energy_reg": self.energy_reg,
+                "criterion__semi_supervised": semi_supervised,
             }
         else:
             criterion = HDGELoss
