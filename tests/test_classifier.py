@@ -230,3 +230,28 @@ def test_unfitted(method):
 def test_wrong_width(jem):
     with pytest.raises(ValueError, match="features"):
         jem.predict(np.ones((2, 3)))
+
+
+def test_temperature_scaling_of_a_frozen_classifier(digits, jem):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    from sk_ebm.metrics import expected_calibration_error
+
+    _, X_test, _, y_test = digits
+    X_cal, y_cal, X_eval, y_eval = (
+        X_test[:500],
+        y_test[:500],
+        X_test[500:],
+        y_test[500:],
+    )
+    calibrated = CalibratedClassifierCV(FrozenEstimator(jem), method="temperature")
+    calibrated.fit(X_cal, y_cal)
+    proba = calibrated.predict_proba(X_eval)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-10)
+    # a monotone rescaling of the logits keeps the predictions
+    np.testing.assert_array_equal(calibrated.predict(X_eval), jem.predict(X_eval))
+    before = expected_calibration_error(y_eval, jem.predict_proba(X_eval))
+    after = expected_calibration_error(y_eval, proba)
+    assert after <= before + 0.02
+    assert ece_scorer(calibrated, X_eval, y_eval) == pytest.approx(-after)
