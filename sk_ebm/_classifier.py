@@ -208,7 +208,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             return {"n_fourier_features": 64, "fourier_scale": 3.0}
         return {}
 
-    def _validate_y(self, y, n_samples: int) -> np.ndarray:
+    def _validate_y(self, y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        """Classes (``-1`` excluded) and labels encoded as their indices, -1 kept."""
         y = column_or_1d(y, warn=True)
         if len(y) != n_samples:
             raise ValueError(
@@ -230,16 +231,16 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
                 f"EnergyClassifier supports binary and multiclass targets, got "
                 f"{target!r}."
             )
-        self._label_encoder = LabelEncoder().fit(labels)
-        if len(self._label_encoder.classes_) < 2:
+        encoder = LabelEncoder().fit(labels)
+        if len(encoder.classes_) < 2:
             raise ValueError(
                 "y has a single class "
-                f"({self._label_encoder.classes_[0]!r}); a classifier needs at "
+                f"({encoder.classes_[0]!r}); a classifier needs at "
                 "least two."
             )
         encoded = np.full(n_samples, -1, dtype=np.int64)
-        encoded[~unlabeled] = self._label_encoder.transform(labels)
-        return encoded
+        encoded[~unlabeled] = encoder.transform(labels)
+        return encoder.classes_, encoded
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -256,9 +257,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self : EnergyClassifier
         """
         X = self._validate_X(X, reset=True)
-        encoded = self._validate_y(y, X.shape[0])
-        self.classes_ = self._label_encoder.classes_
-        del self._label_encoder
+        self.classes_, encoded = self._validate_y(y, X.shape[0])
         torch_seed, sampler_seed = self._seeds()
         self._fit_scaling(X)
         Z = self._to_tensor(X)

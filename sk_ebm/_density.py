@@ -31,11 +31,12 @@ from sk_ebm.sampling import (
 __all__ = ["EnergyDensityEstimator"]
 
 
-def _mixture_from_sklearn(gmm: SkGaussianMixture, inflate: float = 1.0):
+def _torch_mixture(weights, means, covariances) -> GaussianMixture:
     return GaussianMixture(
-        torch.as_tensor(gmm.weights_, dtype=torch.float32),
-        torch.as_tensor(gmm.means_, dtype=torch.float32),
-        torch.as_tensor(gmm.covariances_ * inflate**2, dtype=torch.float32),
+        *(
+            torch.as_tensor(a, dtype=torch.float32)
+            for a in (weights, means, covariances)
+        )
     )
 
 
@@ -44,18 +45,14 @@ def _defensive_mixture(
 ) -> GaussianMixture:
     """The fitted mixture with widened components, plus one broad Gaussian (10 %)
     so that the proposal's tails are heavier than the model's."""
-    d = Z.shape[1]
     broad = Gaussian.from_data(Z.cpu(), inflate=wide)
-    weights = np.concatenate([0.9 * gmm.weights_, [0.1]])
-    means = np.concatenate([gmm.means_, broad.mean.numpy()[None]])
     scale_tril = broad.scale_tril.numpy()
-    covariances = np.concatenate(
-        [gmm.covariances_ * inflate**2, (scale_tril @ scale_tril.T)[None]]
-    )
-    return GaussianMixture(
-        torch.as_tensor(weights, dtype=torch.float32),
-        torch.as_tensor(means, dtype=torch.float32),
-        torch.as_tensor(covariances.reshape(-1, d, d), dtype=torch.float32),
+    return _torch_mixture(
+        np.concatenate([0.9 * gmm.weights_, [0.1]]),
+        np.concatenate([gmm.means_, broad.mean.numpy()[None]]),
+        np.concatenate(
+            [gmm.covariances_ * inflate**2, (scale_tril @ scale_tril.T)[None]]
+        ),
     )
 
 
@@ -346,14 +343,16 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         Z_train = self._to_tensor(X[train])
         Z_valid = None if valid is None else self._to_tensor(X[valid])
 
-        gmm = self._fit_mixture(Z_train.cpu().numpy(), sampler_seed % (2**31 - 1))
+        gmm = self._fit_mixture(Z_train.cpu().numpy(), sampler_seed)
         proposal = _defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
         proposal = proposal.to(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1])
             if self.base == "gmm":
-                module = ResidualEnergy(module, _mixture_from_sklearn(gmm))
+                module = ResidualEnergy(
+                    module, _torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
+                )
             elif self.base == "gaussian":
                 module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
             generator = self._generator(sampler_seed)

@@ -40,10 +40,10 @@ class EnergyNet(NeuralNet):
     ``proposal`` per step, loss :class:`~sk_ebm.objectives.ImportanceSamplingNLL`.
 
     The L2 energy penalty applies to the learned part of a
-    :class:`~sk_ebm.nn.ResidualEnergy` only. Every step checks the loss, the
-    energies and the gradient norm; a non-finite value or an energy above
-    ``max_abs_energy`` restores the weights of the last finished epoch and raises
-    :class:`~sk_ebm.exceptions.DivergenceError`. ``generator`` (a
+    :class:`~sk_ebm.nn.ResidualEnergy` only. Every step checks the loss and the
+    energies; a non-finite value or an energy above ``max_abs_energy`` restores
+    the weights of the last finished epoch (with a fresh optimizer state) and
+    raises :class:`~sk_ebm.exceptions.DivergenceError`. ``generator`` (a
     :class:`torch.Generator` on the net's device) drives all sampling noise.
     """
 
