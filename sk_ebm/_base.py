@@ -123,6 +123,25 @@ class BaseEnergyEstimator:
                 parts.append(fn(Z).double().cpu().numpy())
         return np.concatenate(parts) if parts else np.empty(0)
 
+    def _energy(self, Z: torch.Tensor) -> torch.Tensor:
+        """Energy :math:`E(z)` of standardised rows ``Z`` (a tensor on the device)."""
+        return self.net_.module_.eval()(Z)
+
+    def _energy_grad_norm(self, X: np.ndarray) -> np.ndarray:
+        """Norm of :math:`\\nabla_z E(z)` per row, ``z`` the standardised input.
+
+        The gradient is taken with respect to the standardised features so that
+        no feature dominates through its units. Batched like :meth:`_batched`.
+        """
+        parts = []
+        with torch.enable_grad():
+            for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
+                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE])
+                Z.requires_grad_(True)
+                (grad,) = torch.autograd.grad(self._energy(Z).sum(), Z)
+                parts.append(grad.norm(dim=1).double().cpu().numpy())
+        return np.concatenate(parts) if parts else np.empty(0)
+
     def _train(self, net, X, y=None) -> None:
         """Fit the skorch ``net`` and keep it as ``net_``.
 

@@ -449,9 +449,6 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _energy(self, Z: torch.Tensor) -> torch.Tensor:
-        return self.net_.module_(Z)
-
     def score_samples(self, X):
         """Log-density of each row of ``X``, normalised, in the data's units.
 
