@@ -7,7 +7,13 @@ from typing import Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["EnergyClassifier", "EnergyDensityEstimator", "__version__"]
+__all__ = [
+    "EnergyClassifier",
+    "EnergyDensityEstimator",
+    "NCEDensityEstimator",
+    "OODDetector",
+    "__version__",
+]
 
 # The estimators need scikit-learn and skorch; the pure-torch core
 # (sk_ebm.nn, sk_ebm.sampling, sk_ebm.objectives) must import without them, so
@@ -15,6 +21,8 @@ __all__ = ["EnergyClassifier", "EnergyDensityEstimator", "__version__"]
 _LAZY = {
     "EnergyClassifier": "sk_ebm._classifier",
     "EnergyDensityEstimator": "sk_ebm._density",
+    "NCEDensityEstimator": "sk_ebm._nce",
+    "OODDetector": "sk_ebm._ood",
 }
 
 

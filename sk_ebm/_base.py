@@ -3,21 +3,76 @@
 from __future__ import annotations
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import ConvEnergy, MLPEnergy
+from sk_ebm.sampling import Gaussian, GaussianMixture, langevin
 
-__all__ = ["BaseEnergyEstimator"]
+__all__ = ["BaseEnergyEstimator", "defensive_mixture", "fit_mixture", "torch_mixture"]
 
 INFERENCE_BATCH_SIZE = 65536
+
+
+def torch_mixture(weights, means, covariances) -> GaussianMixture:
+    """A :class:`~sk_ebm.sampling.GaussianMixture` from numpy parameters."""
+    return GaussianMixture(
+        *(
+            torch.as_tensor(a, dtype=torch.float32)
+            for a in (weights, means, covariances)
+        )
+    )
+
+
+def fit_mixture(Z: np.ndarray, n_components, seed: int) -> SkGaussianMixture:
+    """Full-covariance Gaussian mixture on ``Z``; ``"auto"`` selects the size by BIC.
+
+    The mixture serves as proposal, noise or base, not as the model: 10 000 rows
+    are plenty and keep the BIC search cheap on large data. The ``"auto"`` grid
+    keeps at least 10 rows per free parameter.
+    """
+    if len(Z) > 10_000:
+        Z = Z[np.random.RandomState(seed).choice(len(Z), 10_000, replace=False)]
+
+    def fit(k):
+        return SkGaussianMixture(k, reg_covar=1e-4, random_state=seed).fit(Z)
+
+    if n_components != "auto":
+        return fit(min(n_components, Z.shape[0]))
+    d = Z.shape[1]
+    max_k = len(Z) // (10 * (1 + d + d * (d + 1) // 2))
+    sizes = [k for k in (1, 2, 4, 8, 12, 16, 24, 32) if k <= max(max_k, 1)]
+    best = None
+    for k in sizes:
+        gmm = fit(k)
+        if best is None or gmm.bic(Z) < best.bic(Z):
+            best = gmm
+    return best
+
+
+def defensive_mixture(
+    gmm: SkGaussianMixture, Z: torch.Tensor, *, inflate: float, wide: float
+) -> GaussianMixture:
+    """The fitted mixture with widened components, plus one broad Gaussian (10 %)
+    so that the proposal's tails are heavier than the model's."""
+    broad = Gaussian.from_data(Z.cpu(), inflate=wide)
+    scale_tril = broad.scale_tril.numpy()
+    return torch_mixture(
+        np.concatenate([0.9 * gmm.weights_, [0.1]]),
+        np.concatenate([gmm.means_, broad.mean.numpy()[None]]),
+        np.concatenate(
+            [gmm.covariances_ * inflate**2, (scale_tril @ scale_tril.T)[None]]
+        ),
+    )
 
 
 class BaseEnergyEstimator:
@@ -141,6 +196,46 @@ class BaseEnergyEstimator:
                 (grad,) = torch.autograd.grad(self._energy(Z).sum(), Z)
                 parts.append(grad.norm(dim=1).double().cpu().numpy())
         return np.concatenate(parts) if parts else np.empty(0)
+
+    def _sample_resampled(
+        self, energy, proposal, n_samples, random_state, n_steps: int
+    ) -> np.ndarray:
+        """Importance resampling from ``proposal``, then ``n_steps`` MALA steps.
+
+        Candidates are resampled by their weights :math:`e^{-E}/q`, then moved by
+        Metropolis-adjusted Langevin steps, which leave :math:`e^{-E}` invariant;
+        the step size adapts towards a 60 % acceptance rate every 10 steps.
+        Returns rows in the data's units.
+        """
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
+        generator = self._generator(seed)
+        n_candidates = max(4 * n_samples, 4096)
+        with torch.no_grad():
+            candidates = proposal.sample(n_candidates, generator)
+            log_w = -energy(candidates) - proposal.log_prob(candidates)
+            index = torch.multinomial(
+                torch.softmax(log_w, 0),
+                n_samples,
+                replacement=True,
+                generator=generator,
+            )
+        Z = candidates[index].detach()
+        step = 0.05 / math.sqrt(Z.shape[1])
+        for _ in range(math.ceil(n_steps / 10)):
+            Z, acceptance = langevin(
+                energy,
+                Z,
+                n_steps=10,
+                step_size=step,
+                noise_std="exact",
+                metropolis=True,
+                generator=generator,
+                return_acceptance=True,
+            )
+            step *= math.exp(float(acceptance.mean()) - 0.6)
+        return Z.double().cpu().numpy() * self.scale_ + self.mean_
 
     def _train(self, net, X, y=None) -> None:
         """Fit the skorch ``net`` and keep it as ``net_``.

@@ -2,58 +2,33 @@
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
-from sklearn.mixture import GaussianMixture as SkGaussianMixture
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from sk_ebm._base import BaseEnergyEstimator
+from sk_ebm._base import (
+    BaseEnergyEstimator,
+    defensive_mixture,
+    fit_mixture,
+    torch_mixture,
+)
 from sk_ebm._net import EnergyNet, LogLikelihoodMonitor, TensorBatches
 from sk_ebm.nn import ResidualEnergy
 from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
 from sk_ebm.sampling import (
     Gaussian,
-    GaussianMixture,
     ReplayBuffer,
     Uniform,
     annealed_importance_sampling,
-    langevin,
 )
 
 __all__ = ["EnergyDensityEstimator"]
-
-
-def _torch_mixture(weights, means, covariances) -> GaussianMixture:
-    return GaussianMixture(
-        *(
-            torch.as_tensor(a, dtype=torch.float32)
-            for a in (weights, means, covariances)
-        )
-    )
-
-
-def _defensive_mixture(
-    gmm: SkGaussianMixture, Z: torch.Tensor, *, inflate: float, wide: float
-) -> GaussianMixture:
-    """The fitted mixture with widened components, plus one broad Gaussian (10 %)
-    so that the proposal's tails are heavier than the model's."""
-    broad = Gaussian.from_data(Z.cpu(), inflate=wide)
-    scale_tril = broad.scale_tril.numpy()
-    return _torch_mixture(
-        np.concatenate([0.9 * gmm.weights_, [0.1]]),
-        np.concatenate([gmm.means_, broad.mean.numpy()[None]]),
-        np.concatenate(
-            [gmm.covariances_ * inflate**2, (scale_tril @ scale_tril.T)[None]]
-        ),
-    )
 
 
 class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
@@ -293,28 +268,6 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         order = rng.permutation(n)
         return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
-    def _fit_mixture(self, Z: np.ndarray, seed: int) -> SkGaussianMixture:
-        # The mixture is a proposal (and optional base), not the model: 10 000
-        # rows are plenty and keep the BIC search cheap on large data.
-        if len(Z) > 10_000:
-            Z = Z[np.random.RandomState(seed).choice(len(Z), 10_000, replace=False)]
-
-        def fit(k):
-            return SkGaussianMixture(k, reg_covar=1e-4, random_state=seed).fit(Z)
-
-        if self.n_components != "auto":
-            return fit(min(self.n_components, Z.shape[0]))
-        # BIC over a grid of sizes, keeping at least 10 rows per free parameter.
-        d = Z.shape[1]
-        max_k = len(Z) // (10 * (1 + d + d * (d + 1) // 2))
-        sizes = [k for k in (1, 2, 4, 8, 12, 16, 24, 32) if k <= max(max_k, 1)]
-        best = None
-        for k in sizes:
-            gmm = fit(k)
-            if best is None or gmm.bic(Z) < best.bic(Z):
-                best = gmm
-        return best
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the energy network to ``X``, then estimate its log-partition.
@@ -343,15 +296,15 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         Z_train = self._to_tensor(X[train])
         Z_valid = None if valid is None else self._to_tensor(X[valid])
 
-        gmm = self._fit_mixture(Z_train.cpu().numpy(), sampler_seed)
-        proposal = _defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
+        gmm = fit_mixture(Z_train.cpu().numpy(), self.n_components, sampler_seed)
+        proposal = defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
         proposal = proposal.to(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
             module = self._build_module(X.shape[1])
             if self.base == "gmm":
                 module = ResidualEnergy(
-                    module, _torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
+                    module, torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
                 )
             elif self.base == "gaussian":
                 module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
@@ -497,33 +450,10 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "log_partition_")
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        generator = self._generator(seed)
-        energy = self.net_.module_.eval()
-        n_candidates = max(4 * n_samples, 4096)
-        with torch.no_grad():
-            candidates = self.net_.proposal_.sample(n_candidates, generator)
-            log_w = -energy(candidates) - self.net_.proposal_.log_prob(candidates)
-            index = torch.multinomial(
-                torch.softmax(log_w, 0),
-                n_samples,
-                replacement=True,
-                generator=generator,
-            )
-        Z = candidates[index]
-        step = 0.05 / math.sqrt(Z.shape[1])
-        for _ in range(math.ceil(self.sample_steps / 10)):
-            Z, acceptance = langevin(
-                energy,
-                Z,
-                n_steps=10,
-                step_size=step,
-                noise_std="exact",
-                metropolis=True,
-                generator=generator,
-                return_acceptance=True,
-            )
-            step *= math.exp(float(acceptance.mean()) - 0.6)
-        return Z.double().cpu().numpy() * self.scale_ + self.mean_
+        return self._sample_resampled(
+            self.net_.module_.eval(),
+            self.net_.proposal_,
+            n_samples,
+            random_state,
+            self.sample_steps,
+        )

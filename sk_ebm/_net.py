@@ -17,10 +17,19 @@ from sk_ebm.objectives import (
     ContrastiveDivergenceLoss,
     ImportanceSamplingNLL,
     JEMLoss,
+    NCELoss,
 )
 from sk_ebm.sampling import langevin
 
-__all__ = ["ClassifierNet", "EnergyNet", "LogLikelihoodMonitor", "TensorBatches"]
+__all__ = [
+    "ClassifierNet",
+    "EnergyNet",
+    "LogLikelihoodMonitor",
+    "NCEModule",
+    "NCENet",
+    "NCEValidationLoss",
+    "TensorBatches",
+]
 
 
 def split_energy(module: torch.nn.Module, x: Tensor) -> tuple[Tensor, Tensor | float]:
@@ -211,9 +220,11 @@ class LogLikelihoodMonitor(Callback):
 
     ``log Z`` is estimated once per epoch by importance sampling from
     ``proposal`` with the same ``n_samples`` draws every epoch (common random
-    numbers keep the curve smooth). ``offset`` converts to the data's units (the
-    log-Jacobian of the input scaling). Adds ``train_log_likelihood`` and, when
-    ``X_valid`` is given, ``valid_log_likelihood`` to the history.
+    numbers keep the curve smooth); with ``proposal=None`` it is the module's
+    learned ``log_partition`` (:class:`NCEModule`). ``offset`` converts to the
+    data's units (the log-Jacobian of the input scaling). Adds
+    ``train_log_likelihood`` and, when ``X_valid`` is given,
+    ``valid_log_likelihood`` to the history.
     """
 
     def __init__(
@@ -233,13 +244,16 @@ class LogLikelihoodMonitor(Callback):
     @torch.no_grad()
     def on_epoch_end(self, net, **kwargs):
         module = net.module_
-        if self.draws_ is None:
+        if self.proposal is None:
+            log_z = module.log_partition
+        elif self.draws_ is None:
             device = next(iter(self.proposal.buffers())).device
             generator = torch.Generator(device=device).manual_seed(self.seed)
             x = self.proposal.sample(self.n_samples, generator)
             self.draws_ = (x, self.proposal.log_prob(x))
-        x, log_q = self.draws_
-        log_z = ImportanceSamplingNLL.log_partition(module(x), log_q)
+        if self.proposal is not None:
+            x, log_q = self.draws_
+            log_z = ImportanceSamplingNLL.log_partition(module(x), log_q)
         scores = {"train": self.X_train, "valid": self.X_valid}
         for name, data in scores.items():
             if data is None:
@@ -250,6 +264,43 @@ class LogLikelihoodMonitor(Callback):
     def on_train_end(self, net, **kwargs):
         # Keep no data in a fitted (and possibly pickled) model.
         self.draws_ = self.X_train = self.X_valid = None
+
+
+class NCEValidationLoss(Callback):
+    """Record the NCE loss of validation rows as ``valid_nce_loss`` per epoch.
+
+    The noise draws (``noise_ratio`` per row) are taken once, with a fixed
+    seed, so that the curve measures the model and not the draws; a noise with
+    trainable parameters (a flow) is redrawn and re-evaluated every epoch.
+    """
+
+    def __init__(self, X_valid, *, seed=0):
+        self.X_valid = X_valid
+        self.seed = seed
+
+    def initialize(self):
+        self.draws_ = None
+        return self
+
+    @torch.no_grad()
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        noise = module.noise
+        fixed = not any(True for _ in noise.parameters())
+        n = self.X_valid.shape[0]
+        if self.draws_ is None or not fixed:
+            generator = torch.Generator(device=self.X_valid.device)
+            generator.manual_seed(self.seed)
+            m = math.ceil(net.criterion_.noise_ratio * n)
+            x = torch.cat([self.X_valid, noise.sample(m, generator)])
+            self.draws_ = (x, noise.log_prob(x))
+        x, log_q = self.draws_
+        log_ratio = -module.energy(x) - module.log_partition - log_q
+        loss = net.criterion_(log_ratio[:n], log_ratio[n:])
+        net.history.record("valid_nce_loss", float(loss))
+
+    def on_train_end(self, net, **kwargs):
+        self.draws_ = self.X_valid = None
 
 
 class TensorBatches:
@@ -332,3 +383,102 @@ class ClassifierNet(EnergyNet):
         energies = [t for t in (logits, logits_neg, logits_cond) if t is not None]
         self._backward_checked(loss, *energies)
         return {"loss": loss, "y_pred": logits.detach()}
+
+
+class NCEModule(torch.nn.Module):
+    r"""An energy, its learned log-partition :math:`c` and the noise of NCE.
+
+    ``forward`` returns the unnormalised energy :math:`E(x)`;
+    :math:`\log p(x) = -E(x) - c`. ``noise`` has ``sample(n, generator)`` and
+    ``log_prob(x)``; its parameters (a flow's) are trained by :class:`NCENet`
+    with their own optimizer, the energy's and :math:`c` with the net's.
+    """
+
+    def __init__(self, energy: torch.nn.Module, noise: torch.nn.Module) -> None:
+        super().__init__()
+        self.energy = energy
+        self.noise = noise
+        self.log_partition = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.energy(x)
+
+
+class NCENet(EnergyNet):
+    r"""A skorch net training an :class:`NCEModule` by noise-contrastive estimation.
+
+    Each step draws ``ceil(noise_ratio * n)`` noise points for a batch of ``n``
+    rows and minimises :class:`~sk_ebm.objectives.NCELoss` over the energy and
+    :math:`c`. A noise with trainable parameters (a normalizing flow) is trained
+    adversarially as in Flow Contrastive Estimation (Gao et al., 2020): while
+    the data-vs-noise accuracy of the last step exceeds ``flow_threshold``, the
+    step updates the noise to *maximise* the loss (to fool the classifier);
+    otherwise it updates the energy. During the first ``flow_warmup_epochs``
+    the flow is instead fitted to the data by maximum likelihood (one step per
+    batch, next to the energy's step). The per-step accuracy is recorded in the
+    batch history as ``nce_accuracy``.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=NCELoss,
+        flow_threshold=0.6,
+        flow_lr=1e-3,
+        flow_warmup_epochs=0,
+        **kwargs,
+    ):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.flow_threshold = flow_threshold
+        self.flow_lr = flow_lr
+        self.flow_warmup_epochs = flow_warmup_epochs
+
+    def get_all_learnable_params(self):
+        for name, param in self.module_.named_parameters():
+            if not name.startswith("noise."):
+                yield name, param
+
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        noise_params = list(self.module_.noise.parameters())
+        self.noise_optimizer_ = (
+            torch.optim.Adam(noise_params, lr=self.flow_lr) if noise_params else None
+        )
+        self.accuracy_ = 0.5
+        return self
+
+    def train_step(self, batch, **fit_params):
+        self._train_mode()
+        x, _ = unpack_data(batch)
+        module = self.module_
+        n = x.shape[0]
+        m = math.ceil(self.criterion_.noise_ratio * n)
+        trainable = self.noise_optimizer_ is not None
+        warmup = trainable and len(self.history) <= self.flow_warmup_epochs
+        if warmup:
+            # Maximum-likelihood warm-up of the flow, so that the adversarial
+            # game starts from a noise close to the data.
+            self.noise_optimizer_.zero_grad()
+            nll = -module.noise.log_prob(x).mean()
+            self._backward_checked(nll, nll.detach().reshape(1))
+            self.noise_optimizer_.step()
+        train_noise = trainable and not warmup and self.accuracy_ > self.flow_threshold
+        with torch.set_grad_enabled(train_noise):
+            noise = module.noise.sample(m, self.generator)
+            log_q = module.noise.log_prob(torch.cat([x, noise]))
+        energy = module.energy(torch.cat([x, noise]))
+        log_ratio = -energy - module.log_partition - log_q
+        loss = self.criterion_(log_ratio[:n], log_ratio[n:])
+        log_odds = self.criterion_.log_odds(log_ratio.detach())
+        correct = (log_odds[:n] > 0).sum() + (log_odds[n:] < 0).sum()
+
+        self.optimizer_.zero_grad()
+        if self.noise_optimizer_ is not None:
+            self.noise_optimizer_.zero_grad()
+        # The noise maximises the loss that the energy minimises.
+        self._backward_checked(-loss if train_noise else loss, energy)
+        (self.noise_optimizer_ if train_noise else self.optimizer_).step()
+        self.accuracy_ = float(correct) / (n + m)
+        self.history.record_batch("nce_accuracy", self.accuracy_)
+        return {"loss": loss.detach(), "y_pred": energy[:n].detach()}

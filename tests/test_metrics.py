@@ -550,7 +550,13 @@ def test_public_api():
     assert sorted(sk_ebm.metrics.__all__) == [
         "ece_scorer",
         "expected_calibration_error",
+        "fpr_at_tpr",
         "make_ece_scorer",
+        "make_ood_scorer",
         "maximum_calibration_error",
+        "ood_aupr_in",
+        "ood_aupr_out",
+        "ood_auroc",
+        "ood_report",
         "reliability_diagram_bins",
     ]

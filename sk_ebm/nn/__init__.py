@@ -3,6 +3,13 @@ r"""Torch energy networks: modules mapping inputs ``(n, d)`` to energies ``(n,)`
 from sk_ebm.nn._conv import ConvEnergy
 from sk_ebm.nn._logits import LogitsEnergy
 from sk_ebm.nn._mlp import MLPEnergy
+from sk_ebm.nn._quadratic import QuadraticEnergy
 from sk_ebm.nn._residual import ResidualEnergy
 
-__all__ = ["ConvEnergy", "LogitsEnergy", "MLPEnergy", "ResidualEnergy"]
+__all__ = [
+    "ConvEnergy",
+    "LogitsEnergy",
+    "MLPEnergy",
+    "QuadraticEnergy",
+    "ResidualEnergy",
+]

@@ -3,5 +3,12 @@ r"""Training objectives for energy-based models (pure torch)."""
 from sk_ebm.objectives._contrastive import ContrastiveDivergenceLoss
 from sk_ebm.objectives._importance import ImportanceSamplingNLL
 from sk_ebm.objectives._jem import HDGELoss, JEMLoss
+from sk_ebm.objectives._nce import NCELoss
 
-__all__ = ["ContrastiveDivergenceLoss", "HDGELoss", "ImportanceSamplingNLL", "JEMLoss"]
+__all__ = [
+    "ContrastiveDivergenceLoss",
+    "HDGELoss",
+    "ImportanceSamplingNLL",
+    "JEMLoss",
+    "NCELoss",
+]
