@@ -8,6 +8,10 @@ For every toy, prints the mean test log-likelihood (nats per sample) of
 - ``KernelDensity`` with the bandwidth chosen by 5-fold ``GridSearchCV``,
 - ``GaussianMixture`` with the number of components chosen by BIC,
 
+then the same for ``NCEDensityEstimator`` with each noise (``"gmm"``, the
+default, ``"gaussian"`` and ``"flow"``): the test log-likelihood with its learned
+constant c, the same energy normalised on the grid, and ``c error`` = the log of
+the grid integral of the normalised density (0 when c equals the grid log Z),
 then the fit time of the defaults on 3 000 points and the ``score_samples`` time
 against ``KernelDensity`` with 100 000 training points, as ratios measured in the
 same run (medians of ``--repeats`` runs). With ``--curves`` it also prints the
@@ -17,6 +21,7 @@ Run::
 
     python benchmarks/bench_density.py            # full table, a few minutes
     python benchmarks/bench_density.py --quick    # fewer points, smoke run
+    python benchmarks/bench_density.py --no-timing --no-ebm   # NCE table only
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KernelDensity
 
-from sk_ebm import EnergyDensityEstimator
+from sk_ebm import EnergyDensityEstimator, NCEDensityEstimator
 from sk_ebm.datasets import (
     make_checkerboard,
     make_eight_gaussians,
@@ -118,6 +123,36 @@ def quality_table(n_train, n_test, seed, curves):
         print_curves(histories)
 
 
+def nce_table(n_train, n_test, seed, noises):
+    print(f"\n## NCEDensityEstimator, n_train={n_train}, n_test={n_test}")
+    print(
+        f"{'toy':16s} {'noise':9s} {'NCE (c)':>8s} {'NCE (grid)':>10s}"
+        f" {'c error':>8s} {'epochs':>6s} {'fit s':>6s}"
+    )
+    rows = {noise: [] for noise in noises}
+    for name, make in TOYS.items():
+        X, _ = make(n_train, random_state=seed)
+        X_test, _ = make(n_test, random_state=seed + 1)
+        for noise in noises:
+            start = time.perf_counter()
+            nce = NCEDensityEstimator(noise=noise, random_state=seed).fit(X)
+            fit_time = time.perf_counter() - start
+            learned = nce.score(X_test)
+            error = grid_log_mass(nce, X)
+            rows[noise].append((learned, learned - error, error))
+            print(
+                f"{name:16s} {noise:9s} {learned:8.3f} {learned - error:10.3f}"
+                f" {error:8.3f} {len(nce.net_.history):6d} {fit_time:6.1f}"
+            )
+    for noise, values in rows.items():
+        values = np.array(values)
+        mean = values.mean(0)
+        print(
+            f"{'mean':16s} {noise:9s} {mean[0]:8.3f} {mean[1]:10.3f}"
+            f" {np.abs(values[:, 2]).max():8.3f} (max |c error|)"
+        )
+
+
 def print_curves(histories):
     print("\n## Train / validation log-likelihood per epoch (every 10th epoch)")
     for name, (train, valid) in histories.items():
@@ -184,9 +219,15 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--curves", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--no-ebm", action="store_true", help="skip the EBM table")
+    parser.add_argument("--no-nce", action="store_true", help="skip the NCE table")
     args = parser.parse_args()
     n_train = 1000 if args.quick else 3000
-    quality_table(n_train, 3000, args.seed, args.curves)
+    if not args.no_ebm:
+        quality_table(n_train, 3000, args.seed, args.curves)
+    if not args.no_nce:
+        noises = ("gmm", "gaussian") if args.quick else ("gmm", "gaussian", "flow")
+        nce_table(n_train, 3000, args.seed, noises)
     if not args.no_timing:
         timing(
             1 if args.quick else args.repeats,

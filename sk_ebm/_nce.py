@@ -120,8 +120,9 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
     whenever the classifier's accuracy exceeds 60 %), or any scikit-learn style
     density estimator. Features are standardised internally; densities are in
     the data's units. A share ``validation_fraction`` of the rows is held out
-    and training stops when their log-likelihood has not improved for
-    ``n_iter_no_change`` epochs, keeping the best weights.
+    and training stops when their NCE loss (for a flow noise, their
+    log-likelihood) has not improved for ``n_iter_no_change`` epochs, keeping
+    the best weights.
 
     Parameters
     ----------
@@ -371,13 +372,18 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         monitor = LogLikelihoodMonitor(None, Z_monitored, Z_valid, offset=offset)
         callbacks = [("log_likelihood", monitor)]
         if Z_valid is not None:
+            # The NCE loss against a fixed noise is the natural criterion; a
+            # flow's loss rises as the flow improves, so the (learned-c)
+            # log-likelihood serves there.
+            flow = self.noise == "flow"
+            criterion = "valid_log_likelihood" if flow else "valid_nce_loss"
             callbacks += [
                 ("nce_loss", NCEValidationLoss(Z_valid)),
                 (
                     "early_stopping",
                     EarlyStopping(
-                        monitor="valid_nce_loss",
-                        lower_is_better=True,
+                        monitor=criterion,
+                        lower_is_better=not flow,
                         patience=self.n_iter_no_change,
                         threshold=1e-4,
                         threshold_mode="abs",
@@ -388,8 +394,8 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                     "lr_scheduler",
                     LRScheduler(
                         policy=ReduceLROnPlateau,
-                        monitor="valid_nce_loss",
-                        mode="min",
+                        monitor=criterion,
+                        mode="max" if flow else "min",
                         patience=max(1, self.n_iter_no_change // 4),
                         factor=0.3,
                     ),
