@@ -221,12 +221,17 @@ def main():
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--no-ebm", action="store_true", help="skip the EBM table")
     parser.add_argument("--no-nce", action="store_true", help="skip the NCE table")
+    parser.add_argument(
+        "--noises", nargs="+", help="NCE noises (default: gmm gaussian flow)"
+    )
     args = parser.parse_args()
     n_train = 1000 if args.quick else 3000
     if not args.no_ebm:
         quality_table(n_train, 3000, args.seed, args.curves)
     if not args.no_nce:
-        noises = ("gmm", "gaussian") if args.quick else ("gmm", "gaussian", "flow")
+        noises = args.noises or (
+            ("gmm", "gaussian") if args.quick else ("gmm", "gaussian", "flow")
+        )
         nce_table(n_train, 3000, args.seed, noises)
     if not args.no_timing:
         timing(

@@ -101,6 +101,18 @@ class _EstimatorNoise(torch.nn.Module):
         return torch.as_tensor(values, dtype=x.dtype, device=x.device)
 
 
+class _DelayedEarlyStopping(EarlyStopping):
+    """Early stopping that starts watching after ``start`` epochs (a warm-up)."""
+
+    def __init__(self, *args, start=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start = start
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) > self.start:
+            super().on_epoch_end(net, **kwargs)
+
+
 class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
     r"""Energy-based density estimator trained by noise-contrastive estimation.
 
@@ -121,8 +133,8 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
     density estimator. Features are standardised internally; densities are in
     the data's units. A share ``validation_fraction`` of the rows is held out
     and training stops when their NCE loss (for a flow noise, their
-    log-likelihood) has not improved for ``n_iter_no_change`` epochs, keeping
-    the best weights.
+    log-likelihood, watched after the flow's warm-up) has not improved for
+    ``n_iter_no_change`` epochs, keeping the best weights.
 
     Parameters
     ----------
@@ -163,7 +175,7 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
     batch_size : int, default=256
     lr : float, default=3e-3
         Adam learning rate of the energy and :math:`c` (and of the flow),
-        divided by 3.3 when the validation log-likelihood stalls for
+        divided by 3.3 when the validation criterion stalls for
         ``n_iter_no_change // 4`` epochs.
     weight_decay : float, default=0.0
     early_stopping : bool, default=True
@@ -367,6 +379,9 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         self.log_partition_ = c + float(np.log(self.scale_).sum())
         return self
 
+    def _flow_warmup_epochs(self) -> int:
+        return self.max_epochs // 4 if self.noise == "flow" else 0
+
     def _make_net(self, module, Z_valid, Z_monitored, generator) -> NCENet:
         offset = -float(np.log(self.scale_).sum())
         monitor = LogLikelihoodMonitor(None, Z_monitored, Z_valid, offset=offset)
@@ -381,7 +396,8 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
                 ("nce_loss", NCEValidationLoss(Z_valid)),
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    _DelayedEarlyStopping(
+                        start=self._flow_warmup_epochs() if flow else 0,
                         monitor=criterion,
                         lower_is_better=not flow,
                         patience=self.n_iter_no_change,
@@ -407,7 +423,7 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             criterion=NCELoss,
             criterion__noise_ratio=self.noise_ratio,
             flow_lr=self.lr,
-            flow_warmup_epochs=self.max_epochs // 4,
+            flow_warmup_epochs=self._flow_warmup_epochs(),
             generator=generator,
             optimizer=torch.optim.Adam,
             lr=self.lr,
