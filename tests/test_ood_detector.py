@@ -180,12 +180,19 @@ def test_density_scores_rank_far_points_below(blobs, method, shift):
 
 
 def test_classifier_energy_ranks_far_points_below(digits):
-    # On 2-D blobs the few-epoch classifier's energy, a ReLU network's
-    # logsumexp, grows along some directions away from the data; digits is the
-    # setting where its generative term is known to shape p(x).
+    # On 2-D blobs the few-epoch classifier's energy, a network's logsumexp,
+    # grows along some directions away from the data; digits is the setting
+    # where its generative term is known to shape p(x). Chains started from a
+    # Gaussian reach beyond the data's range (uniform ones stay inside the box
+    # of the data and leave X - 10 unconstrained; see the README's limits).
     X_train, y_train, X_test = digits
     classifier = EnergyClassifier(
-        hidden_layer_sizes=(32,), max_epochs=15, lr=3e-3, sgld_steps=3, random_state=0
+        hidden_layer_sizes=(32,),
+        max_epochs=15,
+        lr=3e-3,
+        sgld_steps=3,
+        buffer_init="gaussian",
+        random_state=0,
     )
     detector = OODDetector(classifier).fit(X_train, y_train)
     inliers = detector.score_samples(X_test)
