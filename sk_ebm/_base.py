@@ -249,10 +249,20 @@ class BaseEnergyEstimator:
             net.fit(X, y)
         except DivergenceError as err:
             self.net_ = net
+            params = self.get_params(deep=False)
+            hints = [
+                hint
+                for name, hint in (
+                    ("lr", "a lower `lr`"),
+                    ("energy_reg", "a larger `energy_reg`"),
+                    ("sgld_steps", "fewer `sgld_steps`"),
+                    ("sgld_step_size", "a smaller `sgld_step_size`"),
+                )
+                if name in params
+            ]
             raise DivergenceError(
                 f"{type(self).__name__} training diverged: {err}. The weights of "
-                "the last finite epoch were restored. Try a lower `lr`, a larger "
-                "`energy_reg`, fewer `sgld_steps` or a smaller `sgld_step_size`."
+                f"the last finite epoch were restored. Try {', '.join(hints)}."
             ) from err
         finally:
             # A torch.Generator cannot be pickled; it is only needed in fit.

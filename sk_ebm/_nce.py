@@ -71,16 +71,18 @@ class _FlowNoise(torch.nn.Module):
 
 
 class _EstimatorNoise(torch.nn.Module):
-    """A fitted scikit-learn density as NCE noise.
+    """A fitted scikit-learn density as NCE noise, mixed with a broad Gaussian (10 %).
 
     ``sample`` draws from a pool sampled once at construction (scikit-learn's
     ``sample`` methods are seeded by the estimator, not per call);
     ``log_prob`` calls ``score_samples`` on the CPU.
     """
 
-    def __init__(self, estimator, pool_size: int, seed: int) -> None:
+    def __init__(self, estimator, pool_size: int, seed: int, broad: Gaussian) -> None:
         super().__init__()
         self.estimator = estimator
+        self.broad = broad
+        self.broad_weight = 0.1
         try:
             pool = estimator.sample(pool_size, random_state=seed)
         except TypeError:
@@ -91,14 +93,22 @@ class _EstimatorNoise(torch.nn.Module):
         self.register_buffer("pool", torch.as_tensor(pool))
 
     def sample(self, n: int, generator: torch.Generator | None = None):
+        device = self.pool.device
         index = torch.randint(
-            self.pool.shape[0], (n,), generator=generator, device=self.pool.device
+            self.pool.shape[0], (n,), generator=generator, device=device
         )
-        return self.pool[index]
+        pick = torch.rand(n, 1, generator=generator, device=device)
+        return torch.where(
+            pick < self.broad_weight, self.broad.sample(n, generator), self.pool[index]
+        )
 
     def log_prob(self, x):
         values = self.estimator.score_samples(x.detach().double().cpu().numpy())
-        return torch.as_tensor(values, dtype=x.dtype, device=x.device)
+        log_q = torch.as_tensor(values, dtype=x.dtype, device=x.device)
+        w = self.broad_weight
+        return torch.logaddexp(
+            log_q + math.log1p(-w), self.broad.log_prob(x) + math.log(w)
+        )
 
 
 class _DelayedEarlyStopping(EarlyStopping):
@@ -160,7 +170,8 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         maximum likelihood during the first quarter of ``max_epochs`` and
         adversarially afterwards), or an unfitted estimator with ``fit``,
         ``score_samples`` (a normalised log-density) and ``sample``, which is
-        cloned and fitted; its ``sample`` is called once for a pool of draws.
+        cloned and fitted (its ``sample`` is called once for a pool of draws)
+        and also mixed with the broad Gaussian.
     noise_ratio : float, default=4.0
         :math:`\nu`, noise draws per data point and step.
     noise_components : int or "auto", default="auto"
@@ -335,7 +346,9 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             estimator.set_params(random_state=seed)
         estimator.fit(Z_cpu.double().numpy())
         pool = min(math.ceil(self.noise_ratio * 4 * len(Z)) + 4096, _POOL_CAP)
-        return _EstimatorNoise(estimator, pool, seed)
+        return _EstimatorNoise(
+            estimator, pool, seed, Gaussian.from_data(Z_cpu, inflate=2.0)
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -411,7 +411,8 @@ class NCENet(EnergyNet):
     rows and minimises :class:`~sk_ebm.objectives.NCELoss` over the energy and
     :math:`c`. A noise with trainable parameters (a normalizing flow) is trained
     adversarially as in Flow Contrastive Estimation (Gao et al., 2020): while
-    the data-vs-noise accuracy of the last step exceeds ``flow_threshold``, the
+    the balanced data-vs-noise accuracy of the last step exceeds
+    ``flow_threshold``, the
     step updates the noise to *maximise* the loss (to fool the classifier);
     otherwise it updates the energy. During the first ``flow_warmup_epochs``
     the flow is instead fitted to the data by maximum likelihood (one step per
@@ -471,7 +472,11 @@ class NCENet(EnergyNet):
         log_ratio = -energy - module.log_partition - log_q
         loss = self.criterion_(log_ratio[:n], log_ratio[n:])
         log_odds = self.criterion_.log_odds(log_ratio.detach())
-        correct = (log_odds[:n] > 0).sum() + (log_odds[n:] < 0).sum()
+        # Balanced accuracy: its chance level is 0.5 whatever the noise ratio
+        # (calling every point noise already scores nu / (1 + nu) pooled).
+        balanced = 0.5 * (
+            (log_odds[:n] > 0).float().mean() + (log_odds[n:] < 0).float().mean()
+        )
 
         self.optimizer_.zero_grad()
         if self.noise_optimizer_ is not None:
@@ -479,6 +484,6 @@ class NCENet(EnergyNet):
         # The noise maximises the loss that the energy minimises.
         self._backward_checked(-loss if train_noise else loss, energy)
         (self.noise_optimizer_ if train_noise else self.optimizer_).step()
-        self.accuracy_ = float(correct) / (n + m)
+        self.accuracy_ = float(balanced)
         self.history.record_batch("nce_accuracy", self.accuracy_)
         return {"loss": loss.detach(), "y_pred": energy[:n].detach()}

@@ -4,6 +4,12 @@ import pytest
 import torch
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a test that trains for seconds (deselect with -m 'not slow')"
+    )
+
+
 @pytest.fixture
 def seeded():
     """Seed torch's global generator, restoring its state after the test."""

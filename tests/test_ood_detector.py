@@ -23,7 +23,12 @@ from sklearn.utils.estimator_checks import (
 
 import sk_ebm
 import sk_ebm._ood
-from sk_ebm import EnergyClassifier, EnergyDensityEstimator, OODDetector
+from sk_ebm import (
+    EnergyClassifier,
+    EnergyDensityEstimator,
+    NCEDensityEstimator,
+    OODDetector,
+)
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -36,9 +41,12 @@ FAST_DENSITY = dict(
     ais_temperatures=20,
 )
 FAST_CLASSIFIER = dict(hidden_layer_sizes=(16,), max_epochs=3)
+FAST_NCE = dict(hidden_layer_sizes=(16,), max_epochs=3)
 CASES = [
     ("density", "energy"),
     ("density", "grad_norm"),
+    ("nce", "energy"),
+    ("nce", "grad_norm"),
     ("classifier", "energy"),
     ("classifier", "max_softmax"),
     ("classifier", "grad_norm"),
@@ -51,6 +59,10 @@ def fast_density(**params):
 
 def fast_classifier(**params):
     return EnergyClassifier(**{**FAST_CLASSIFIER, "random_state": 0, **params})
+
+
+def fast_nce(**params):
+    return NCEDensityEstimator(**{**FAST_NCE, "random_state": 0, **params})
 
 
 def mean_score(estimator, X, y=None):
@@ -80,6 +92,8 @@ def detector(request, blobs):
     X, y = blobs
     if kind == "density":
         return OODDetector(fast_density(), method=method).fit(X)
+    if kind == "nce":
+        return OODDetector(fast_nce(), method=method).fit(X)
     return OODDetector(fast_classifier(), method=method).fit(X, y)
 
 
