@@ -9,16 +9,26 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.base import DensityMixin
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from sk_ebm._net import DelayedEarlyStopping
 from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import ConvEnergy, MLPEnergy
 from sk_ebm.sampling import Gaussian, GaussianMixture, langevin
 
-__all__ = ["BaseEnergyEstimator", "defensive_mixture", "fit_mixture", "torch_mixture"]
+__all__ = [
+    "BaseDensityEstimator",
+    "BaseEnergyEstimator",
+    "defensive_mixture",
+    "fit_mixture",
+    "torch_mixture",
+]
 
 INFERENCE_BATCH_SIZE = 65536
 
@@ -268,3 +278,90 @@ class BaseEnergyEstimator:
             # A torch.Generator cannot be pickled; it is only needed in fit.
             net.generator = None
         self.net_ = net
+
+
+class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
+    """Mixin of the density estimators: a normalised ``score_samples``, the
+    mean log-likelihood as ``score`` (overriding ``DensityMixin``'s), the
+    validation split and the early-stopping callbacks.
+
+    Subclasses set ``log_partition_`` (in the data's units) at fit and have the
+    ``early_stopping``, ``validation_fraction`` and ``n_iter_no_change``
+    parameters.
+    """
+
+    def _default_mlp_kwargs(self) -> dict:
+        # Random Fourier features let a small MLP fit the thin or sharp structure
+        # of low-dimensional densities; in higher dimension the plain MLP is the
+        # better prior.
+        if self.n_features_in_ <= 4:
+            return {"n_fourier_features": 64, "fourier_scale": 5.0}
+        return {}
+
+    def _split(self, n: int, rng: np.random.RandomState):
+        n_valid = round(self.validation_fraction * n) if self.early_stopping else 0
+        if n_valid < 1 or n - n_valid < 2:
+            return np.arange(n), None
+        order = rng.permutation(n)
+        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
+
+    def _stopping_callbacks(
+        self, monitor: str, *, lower_is_better: bool, start: int = 0
+    ) -> list:
+        """Early stopping on ``monitor`` (best weights kept, watched after
+        ``start`` epochs) and a learning rate divided by 3.3 when it stalls."""
+        return [
+            (
+                "early_stopping",
+                DelayedEarlyStopping(
+                    start=start,
+                    monitor=monitor,
+                    lower_is_better=lower_is_better,
+                    patience=self.n_iter_no_change,
+                    threshold=1e-4,
+                    threshold_mode="abs",
+                    load_best=True,
+                ),
+            ),
+            (
+                "lr_scheduler",
+                LRScheduler(
+                    policy=ReduceLROnPlateau,
+                    monitor=monitor,
+                    mode="min" if lower_is_better else "max",
+                    patience=max(1, self.n_iter_no_change // 4),
+                    factor=0.3,
+                ),
+            ),
+        ]
+
+    def score_samples(self, X):
+        """Log-density of each row of ``X``, normalised, in the data's units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``-E(X) - log_partition_``.
+        """
+        check_is_fitted(self, "log_partition_")
+        X = self._validate_X(X, reset=False)
+        return -self._batched(self._energy, X) - self.log_partition_
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        log_likelihood : float
+        """
+        return float(np.mean(self.score_samples(X)))

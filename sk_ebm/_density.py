@@ -6,13 +6,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, LRScheduler
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sk_ebm._base import (
+    BaseDensityEstimator,
     BaseEnergyEstimator,
     defensive_mixture,
     fit_mixture,
@@ -31,7 +30,7 @@ from sk_ebm.sampling import (
 __all__ = ["EnergyDensityEstimator"]
 
 
-class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
+class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     r"""Energy-based density estimator with a normalised ``score_samples``.
 
     The model is :math:`p(x) = e^{-E(x)} / Z` with an energy network
@@ -246,29 +245,14 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _default_mlp_kwargs(self) -> dict:
-        # Random Fourier features let a small MLP fit the thin or sharp structure
-        # of low-dimensional densities; in higher dimension the plain MLP is the
-        # better prior.
-        if self.n_features_in_ <= 4:
-            return {"n_fourier_features": 64, "fourier_scale": 5.0}
-        return {}
-
     def _objective(self) -> str:
         if self.objective != "auto":
             return self.objective
-        # Importance sampling from a fitted mixture degrades quickly with the
-        # dimension; persistent chains do not depend on a proposal.
-        # PCD's Langevin steps are unstable on the near-singular Gaussian base
-        # of correlated tabular data (13-D wine, 64-D digits diverged in epoch 1).
+        # Importance sampling from a fitted mixture degrades with the dimension,
+        # but PCD's Langevin steps are unstable on the near-singular Gaussian
+        # base of correlated tabular data (13-D wine and 64-D digits diverged in
+        # epoch 1), so importance sampling is kept up to 64 features.
         return "importance" if self.n_features_in_ <= 64 else "pcd"
-
-    def _split(self, n: int, rng: np.random.RandomState):
-        n_valid = round(self.validation_fraction * n) if self.early_stopping else 0
-        if n_valid < 1 or n - n_valid < 2:
-            return np.arange(n), None
-        order = rng.permutation(n)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -340,30 +324,8 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         )
         callbacks = [("log_likelihood", monitor)]
         if Z_valid is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_log_likelihood",
-                        lower_is_better=False,
-                        patience=self.n_iter_no_change,
-                        threshold=1e-4,
-                        threshold_mode="abs",
-                        load_best=True,
-                    ),
-                )
-            )
-            callbacks.append(
-                (
-                    "lr_scheduler",
-                    LRScheduler(
-                        policy=ReduceLROnPlateau,
-                        monitor="valid_log_likelihood",
-                        mode="max",
-                        patience=max(1, self.n_iter_no_change // 4),
-                        factor=0.3,
-                    ),
-                )
+            callbacks += self._stopping_callbacks(
+                "valid_log_likelihood", lower_is_better=False
             )
         callbacks += list(self.callbacks or [])
         if self._objective() == "importance":
@@ -403,37 +365,6 @@ class EnergyDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             device=self.device,
             verbose=self.verbose,
         )
-
-    def score_samples(self, X):
-        """Log-density of each row of ``X``, normalised, in the data's units.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "log_partition_")
-        X = self._validate_X(X, reset=False)
-        energy = self._batched(self._energy, X)
-        return -energy - self.log_partition_
-
-    def score(self, X, y=None):
-        """Mean log-likelihood of the rows of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        log_likelihood : float
-        """
-        return float(np.mean(self.score_samples(X)))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted density, in the data's units.

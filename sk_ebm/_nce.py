@@ -7,13 +7,16 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, DensityMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping, LRScheduler
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from sk_ebm._base import BaseEnergyEstimator, defensive_mixture, fit_mixture
+from sk_ebm._base import (
+    BaseDensityEstimator,
+    BaseEnergyEstimator,
+    defensive_mixture,
+    fit_mixture,
+)
 from sk_ebm._net import (
     LogLikelihoodMonitor,
     NCEModule,
@@ -31,15 +34,36 @@ __all__ = ["NCEDensityEstimator"]
 _POOL_CAP = 1_000_000
 
 
-class _FlowNoise(torch.nn.Module):
-    """A zuko neural spline flow, mixed with a broad Gaussian (10 %).
+class _DefensiveNoise(torch.nn.Module):
+    """A noise mixed with a broad Gaussian holding ``weight`` of the mass.
 
     The broad component keeps noise in the tails and gaps of the data, where
-    NCE would otherwise leave the model unconstrained. ``sample`` is driven by a
-    ``torch.Generator`` and differentiable in the flow's parameters.
+    NCE would otherwise leave the model unconstrained.
     """
 
-    def __init__(self, broad: Gaussian, **flow_kwargs) -> None:
+    def __init__(self, inner: torch.nn.Module, broad: Gaussian, weight=0.1) -> None:
+        super().__init__()
+        self.inner = inner
+        self.broad = broad
+        self.weight = weight
+
+    def sample(self, n: int, generator: torch.Generator | None = None):
+        x = self.inner.sample(n, generator)
+        pick = torch.rand(n, 1, generator=generator, device=self.broad.mean.device)
+        return torch.where(pick < self.weight, self.broad.sample(n, generator), x)
+
+    def log_prob(self, x):
+        return torch.logaddexp(
+            self.inner.log_prob(x) + math.log1p(-self.weight),
+            self.broad.log_prob(x) + math.log(self.weight),
+        )
+
+
+class _FlowNoise(torch.nn.Module):
+    """A zuko neural spline flow whose ``sample`` is driven by a
+    ``torch.Generator`` and differentiable in the flow's parameters."""
+
+    def __init__(self, n_features: int, **flow_kwargs) -> None:
         super().__init__()
         try:
             import zuko
@@ -48,41 +72,31 @@ class _FlowNoise(torch.nn.Module):
                 'noise="flow" needs the zuko package: pip install zuko'
             ) from err
         kwargs = {"transforms": 3, "hidden_features": (64, 64), **flow_kwargs}
-        self.n_features = broad.n_features
-        self.flow = zuko.flows.NSF(features=self.n_features, **kwargs)
-        self.broad = broad
-        self.broad_weight = 0.1
+        self.n_features = n_features
+        self.flow = zuko.flows.NSF(features=n_features, **kwargs)
 
     def sample(self, n: int, generator: torch.Generator | None = None):
-        device = self.broad.mean.device
+        device = next(self.flow.parameters()).device
         # The flow's base is a standard normal: draw it with the generator and
         # push it through the inverse transform (a reparameterised sample).
         eps = torch.randn(n, self.n_features, generator=generator, device=device)
-        x = self.flow().transform.inv(eps)
-        pick = torch.rand(n, 1, generator=generator, device=device)
-        return torch.where(pick < self.broad_weight, self.broad.sample(n, generator), x)
+        return self.flow().transform.inv(eps)
 
     def log_prob(self, x):
-        w = self.broad_weight
-        return torch.logaddexp(
-            self.flow().log_prob(x) + math.log1p(-w),
-            self.broad.log_prob(x) + math.log(w),
-        )
+        return self.flow().log_prob(x)
 
 
 class _EstimatorNoise(torch.nn.Module):
-    """A fitted scikit-learn density as NCE noise, mixed with a broad Gaussian (10 %).
+    """A fitted scikit-learn density as NCE noise.
 
     ``sample`` draws from a pool sampled once at construction (scikit-learn's
     ``sample`` methods are seeded by the estimator, not per call);
     ``log_prob`` calls ``score_samples`` on the CPU.
     """
 
-    def __init__(self, estimator, pool_size: int, seed: int, broad: Gaussian) -> None:
+    def __init__(self, estimator, pool_size: int, seed: int) -> None:
         super().__init__()
         self.estimator = estimator
-        self.broad = broad
-        self.broad_weight = 0.1
         try:
             pool = estimator.sample(pool_size, random_state=seed)
         except TypeError:
@@ -93,37 +107,17 @@ class _EstimatorNoise(torch.nn.Module):
         self.register_buffer("pool", torch.as_tensor(pool))
 
     def sample(self, n: int, generator: torch.Generator | None = None):
-        device = self.pool.device
         index = torch.randint(
-            self.pool.shape[0], (n,), generator=generator, device=device
+            self.pool.shape[0], (n,), generator=generator, device=self.pool.device
         )
-        pick = torch.rand(n, 1, generator=generator, device=device)
-        return torch.where(
-            pick < self.broad_weight, self.broad.sample(n, generator), self.pool[index]
-        )
+        return self.pool[index]
 
     def log_prob(self, x):
         values = self.estimator.score_samples(x.detach().double().cpu().numpy())
-        log_q = torch.as_tensor(values, dtype=x.dtype, device=x.device)
-        w = self.broad_weight
-        return torch.logaddexp(
-            log_q + math.log1p(-w), self.broad.log_prob(x) + math.log(w)
-        )
+        return torch.as_tensor(values, dtype=x.dtype, device=x.device)
 
 
-class _DelayedEarlyStopping(EarlyStopping):
-    """Early stopping that starts watching after ``start`` epochs (a warm-up)."""
-
-    def __init__(self, *args, start=0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.start = start
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) > self.start:
-            super().on_epoch_end(net, **kwargs)
-
-
-class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
+class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     r"""Energy-based density estimator trained by noise-contrastive estimation.
 
     The model is :math:`\log p(x) = -E(x) - c` with an energy network
@@ -316,18 +310,6 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _default_mlp_kwargs(self) -> dict:
-        if self.n_features_in_ <= 4:
-            return {"n_fourier_features": 64, "fourier_scale": 5.0}
-        return {}
-
-    def _split(self, n: int, rng: np.random.RandomState):
-        n_valid = round(self.validation_fraction * n) if self.early_stopping else 0
-        if n_valid < 1 or n - n_valid < 2:
-            return np.arange(n), None
-        order = rng.permutation(n)
-        return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
     def _make_noise(self, Z: torch.Tensor, seed: int) -> torch.nn.Module:
         Z_cpu = Z.cpu()
         if self.noise == "gaussian":
@@ -339,16 +321,15 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             gmm = fit_mixture(Z_cpu.numpy(), self.noise_components, seed)
             return defensive_mixture(gmm, Z_cpu, inflate=1.5, wide=2.0)
         if self.noise == "flow":
-            broad = Gaussian.from_data(Z_cpu, inflate=2.0)
-            return _FlowNoise(broad, **(self.noise_kwargs or {}))
-        estimator = clone(self.noise)
-        if "random_state" in estimator.get_params():
-            estimator.set_params(random_state=seed)
-        estimator.fit(Z_cpu.double().numpy())
-        pool = min(math.ceil(self.noise_ratio * 4 * len(Z)) + 4096, _POOL_CAP)
-        return _EstimatorNoise(
-            estimator, pool, seed, Gaussian.from_data(Z_cpu, inflate=2.0)
-        )
+            inner = _FlowNoise(Z.shape[1], **(self.noise_kwargs or {}))
+        else:
+            estimator = clone(self.noise)
+            if "random_state" in estimator.get_params():
+                estimator.set_params(random_state=seed)
+            estimator.fit(Z_cpu.double().numpy())
+            pool = min(math.ceil(self.noise_ratio * 4 * len(Z)) + 4096, _POOL_CAP)
+            inner = _EstimatorNoise(estimator, pool, seed)
+        return _DefensiveNoise(inner, Gaussian.from_data(Z_cpu, inflate=2.0))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -404,32 +385,12 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             # flow's loss rises as the flow improves, so the (learned-c)
             # log-likelihood serves there.
             flow = self.noise == "flow"
-            criterion = "valid_log_likelihood" if flow else "valid_nce_loss"
-            callbacks += [
-                ("nce_loss", NCEValidationLoss(Z_valid)),
-                (
-                    "early_stopping",
-                    _DelayedEarlyStopping(
-                        start=self._flow_warmup_epochs() if flow else 0,
-                        monitor=criterion,
-                        lower_is_better=not flow,
-                        patience=self.n_iter_no_change,
-                        threshold=1e-4,
-                        threshold_mode="abs",
-                        load_best=True,
-                    ),
-                ),
-                (
-                    "lr_scheduler",
-                    LRScheduler(
-                        policy=ReduceLROnPlateau,
-                        monitor=criterion,
-                        mode="max" if flow else "min",
-                        patience=max(1, self.n_iter_no_change // 4),
-                        factor=0.3,
-                    ),
-                ),
-            ]
+            callbacks.append(("nce_loss", NCEValidationLoss(Z_valid)))
+            callbacks += self._stopping_callbacks(
+                "valid_log_likelihood" if flow else "valid_nce_loss",
+                lower_is_better=not flow,
+                start=self._flow_warmup_epochs(),
+            )
         callbacks += list(self.callbacks or [])
         return NCENet(
             module,
@@ -451,39 +412,6 @@ class NCEDensityEstimator(DensityMixin, BaseEnergyEstimator, BaseEstimator):
             device=self.device,
             verbose=self.verbose,
         )
-
-    def _energy(self, Z: torch.Tensor) -> torch.Tensor:
-        return self.net_.module_.eval().energy(Z)
-
-    def score_samples(self, X):
-        """Log-density of each row of ``X``, normalised by the learned constant.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_density : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "log_partition_")
-        X = self._validate_X(X, reset=False)
-        return -self._batched(self._energy, X) - self.log_partition_
-
-    def score(self, X, y=None):
-        """Mean log-likelihood of the rows of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        log_likelihood : float
-        """
-        return float(np.mean(self.score_samples(X)))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted density, in the data's units.

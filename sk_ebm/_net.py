@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from torch import Tensor
 
@@ -23,6 +23,7 @@ from sk_ebm.sampling import langevin
 
 __all__ = [
     "ClassifierNet",
+    "DelayedEarlyStopping",
     "EnergyNet",
     "LogLikelihoodMonitor",
     "NCEModule",
@@ -246,12 +247,12 @@ class LogLikelihoodMonitor(Callback):
         module = net.module_
         if self.proposal is None:
             log_z = module.log_partition
-        elif self.draws_ is None:
-            device = next(iter(self.proposal.buffers())).device
-            generator = torch.Generator(device=device).manual_seed(self.seed)
-            x = self.proposal.sample(self.n_samples, generator)
-            self.draws_ = (x, self.proposal.log_prob(x))
-        if self.proposal is not None:
+        else:
+            if self.draws_ is None:
+                device = next(iter(self.proposal.buffers())).device
+                generator = torch.Generator(device=device).manual_seed(self.seed)
+                x = self.proposal.sample(self.n_samples, generator)
+                self.draws_ = (x, self.proposal.log_prob(x))
             x, log_q = self.draws_
             log_z = ImportanceSamplingNLL.log_partition(module(x), log_q)
         scores = {"train": self.X_train, "valid": self.X_valid}
@@ -264,6 +265,18 @@ class LogLikelihoodMonitor(Callback):
     def on_train_end(self, net, **kwargs):
         # Keep no data in a fitted (and possibly pickled) model.
         self.draws_ = self.X_train = self.X_valid = None
+
+
+class DelayedEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, watching only after ``start`` epochs (a warm-up)."""
+
+    def __init__(self, *args, start=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start = start
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) > self.start:
+            super().on_epoch_end(net, **kwargs)
 
 
 class NCEValidationLoss(Callback):
