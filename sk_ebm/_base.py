@@ -14,10 +14,11 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import LRScheduler, ProgressBar
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from sk_ebm._net import DelayedEarlyStopping
+from sk_ebm._threads import limit_torch_threads
 from sk_ebm.exceptions import DivergenceError
 from sk_ebm.nn import ConvEnergy, MLPEnergy
 from sk_ebm.sampling import Gaussian, GaussianMixture, langevin
@@ -85,6 +86,16 @@ def defensive_mixture(
     )
 
 
+def _check_n_samples(n_samples) -> None:
+    """Raise a ValueError unless ``n_samples`` is a positive integer (not a bool)."""
+    if (
+        not isinstance(n_samples, Integral)
+        or isinstance(n_samples, bool)
+        or n_samples < 1
+    ):
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+
+
 class BaseEnergyEstimator:
     """Mixin with the parts shared by the sk_ebm estimators.
 
@@ -111,6 +122,7 @@ class BaseEnergyEstimator:
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     # -- data ------------------------------------------------------------------
@@ -123,7 +135,8 @@ class BaseEnergyEstimator:
         X = validate_data(
             self, X, reset=reset, dtype=[np.float64, np.float32], ensure_2d=True
         )
-        if np.abs(X).max(initial=0.0) > np.finfo(np.float32).max:
+        # Two reductions rather than np.abs(X).max(): no temporary as large as X.
+        if max(X.max(), -X.min()) > np.finfo(np.float32).max:
             raise ValueError(
                 "Input X contains values too large for float32, the precision of "
                 "the energy network."
@@ -131,14 +144,15 @@ class BaseEnergyEstimator:
         return X
 
     def _fit_scaling(self, X: np.ndarray) -> None:
-        self.mean_ = X.mean(0)
-        scale = X.std(0)
+        # Accumulated in float64: float32 sums of large values overflow.
+        self.mean_ = X.mean(0, dtype=np.float64)
+        scale = X.std(0, dtype=np.float64)
         scale[~(scale > 1e-12 * np.maximum(np.abs(self.mean_), 1.0))] = 1.0
         self.scale_ = scale
 
-    def _to_tensor(self, X: np.ndarray) -> torch.Tensor:
+    def _to_tensor(self, X: np.ndarray, dtype=torch.float32) -> torch.Tensor:
         Z = (X - self.mean_) / self.scale_
-        return torch.as_tensor(Z, dtype=torch.float32, device=self.device)
+        return torch.as_tensor(Z, dtype=dtype, device=self.device)
 
     # -- randomness ------------------------------------------------------------
     def _seeds(self) -> tuple[int, int]:
@@ -175,38 +189,61 @@ class BaseEnergyEstimator:
         return {}
 
     # -- inference -------------------------------------------------------------
-    def _batched(self, fn, X: np.ndarray) -> np.ndarray:
-        """Apply ``fn`` to the scaled rows of ``X`` in batches, without gradients.
+    def _energy_module(self) -> torch.nn.Module:
+        """The fitted module whose ``forward`` is the energy."""
+        return self.net_.module_
 
-        Rows are scaled and moved to the device one batch at a time, so memory
-        stays bounded whatever the number of rows.
+    def _inference_module(self) -> tuple[torch.nn.Module, torch.dtype]:
+        """The fitted module in eval mode and the dtype to feed it.
+
+        On the CPU this is a float64 copy: a float32 matrix product may round a
+        row differently depending on its position in the batch, and a row's
+        output should not depend on the other rows it is scored with. On an
+        accelerator the float32 module itself is used.
         """
-        parts = []
+        module = self._energy_module().eval()
+        if torch.device(self.device).type != "cpu":
+            return module, torch.float32
+        return copy.deepcopy(module).double(), torch.float64
+
+    @limit_torch_threads()
+    def _batched(self, fn, X: np.ndarray) -> np.ndarray:
+        """Apply ``fn(module, Z)`` to the scaled rows ``Z`` of ``X`` in batches,
+        without gradients (``module`` from :meth:`_inference_module`).
+
+        Rows are scaled and moved to the device one batch at a time, and the
+        results written into one preallocated array, so that the memory beyond
+        the output stays bounded whatever the number of rows.
+        """
+        module, dtype = self._inference_module()
+        out = np.empty(0)
         with torch.inference_mode():
             for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
-                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE])
-                parts.append(fn(Z).double().cpu().numpy())
-        return np.concatenate(parts) if parts else np.empty(0)
+                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE], dtype)
+                part = fn(module, Z).double().cpu().numpy()
+                if start == 0:
+                    out = np.empty((X.shape[0], *part.shape[1:]))
+                out[start : start + len(part)] = part
+        return out
 
-    def _energy(self, Z: torch.Tensor) -> torch.Tensor:
-        """Energy :math:`E(z)` of standardised rows ``Z`` (a tensor on the device)."""
-        return self.net_.module_.eval()(Z)
-
+    @limit_torch_threads()
     def _energy_grad_norm(self, X: np.ndarray) -> np.ndarray:
         """Norm of :math:`\\nabla_z E(z)` per row, ``z`` the standardised input.
 
         The gradient is taken with respect to the standardised features so that
         no feature dominates through its units. Batched like :meth:`_batched`.
         """
-        parts = []
+        module, dtype = self._inference_module()
+        out = np.empty(X.shape[0])
         with torch.enable_grad():
             for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
-                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE])
+                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE], dtype)
                 Z.requires_grad_(True)
-                (grad,) = torch.autograd.grad(self._energy(Z).sum(), Z)
-                parts.append(grad.norm(dim=1).double().cpu().numpy())
-        return np.concatenate(parts) if parts else np.empty(0)
+                (grad,) = torch.autograd.grad(module(Z).sum(), Z)
+                out[start : start + len(Z)] = grad.norm(dim=1).double().cpu().numpy()
+        return out
 
+    @limit_torch_threads()
     def _sample_resampled(
         self, energy, proposal, n_samples, random_state, n_steps: int
     ) -> np.ndarray:
@@ -217,8 +254,7 @@ class BaseEnergyEstimator:
         the step size adapts towards a 60 % acceptance rate every 10 steps.
         Returns rows in the data's units.
         """
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+        _check_n_samples(n_samples)
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         generator = self._generator(seed)
         n_candidates = max(4 * n_samples, 4096)
@@ -247,8 +283,55 @@ class BaseEnergyEstimator:
             step *= math.exp(float(acceptance.mean()) - 0.6)
         return Z.double().cpu().numpy() * self.scale_ + self.mean_
 
-    def _train(self, net, X, y=None) -> None:
+    def _stopping_callbacks(
+        self, monitor: str, *, lower_is_better: bool, start: int = 0
+    ) -> list:
+        """Early stopping on ``monitor`` (best weights kept, watched after
+        ``start`` epochs) and a learning rate divided by 3.3 when it stalls.
+
+        Needs the ``n_iter_no_change`` parameter.
+        """
+        return [
+            (
+                "early_stopping",
+                DelayedEarlyStopping(
+                    start=start,
+                    monitor=monitor,
+                    lower_is_better=lower_is_better,
+                    patience=self.n_iter_no_change,
+                    threshold=1e-4,
+                    threshold_mode="abs",
+                    load_best=True,
+                ),
+            ),
+            (
+                "lr_scheduler",
+                LRScheduler(
+                    policy=ReduceLROnPlateau,
+                    monitor=monitor,
+                    mode="min" if lower_is_better else "max",
+                    patience=max(1, self.n_iter_no_change // 4),
+                    factor=0.3,
+                ),
+            ),
+        ]
+
+    def _extra_callbacks(self) -> list:
+        """skorch's progress bar when ``verbose``, then the user's callbacks."""
+        bar = [("progress_bar", ProgressBar())] if self.verbose else []
+        return bar + list(self.callbacks or [])
+
+    def _warm_start(self) -> bool:
+        """Whether ``fit`` continues from the fitted net (``warm_start=True``)."""
+        return bool(self.warm_start) and hasattr(self, "net_")
+
+    @limit_torch_threads()
+    def _train(self, net, X, y=None, *, warm: bool = False) -> None:
         """Fit the skorch ``net`` and keep it as ``net_``.
+
+        With ``warm``, ``net`` wraps the already fitted module (see
+        :meth:`_warm_start`): it is trained further, with a fresh optimizer,
+        and its history continues that of the previous fit.
 
         On divergence the net has already restored the weights of its last
         finished epoch; they are kept (``net_`` is set, so a ``warm_start`` or a
@@ -256,7 +339,12 @@ class BaseEnergyEstimator:
         to change.
         """
         try:
-            net.fit(X, y)
+            if warm:
+                net.initialize()
+                net.history = copy.deepcopy(self.net_.history)
+                net.partial_fit(X, y)
+            else:
+                net.fit(X, y)
         except DivergenceError as err:
             self.net_ = net
             params = self.get_params(deep=False)
@@ -305,36 +393,6 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
         order = rng.permutation(n)
         return np.sort(order[n_valid:]), np.sort(order[:n_valid])
 
-    def _stopping_callbacks(
-        self, monitor: str, *, lower_is_better: bool, start: int = 0
-    ) -> list:
-        """Early stopping on ``monitor`` (best weights kept, watched after
-        ``start`` epochs) and a learning rate divided by 3.3 when it stalls."""
-        return [
-            (
-                "early_stopping",
-                DelayedEarlyStopping(
-                    start=start,
-                    monitor=monitor,
-                    lower_is_better=lower_is_better,
-                    patience=self.n_iter_no_change,
-                    threshold=1e-4,
-                    threshold_mode="abs",
-                    load_best=True,
-                ),
-            ),
-            (
-                "lr_scheduler",
-                LRScheduler(
-                    policy=ReduceLROnPlateau,
-                    monitor=monitor,
-                    mode="min" if lower_is_better else "max",
-                    patience=max(1, self.n_iter_no_change // 4),
-                    factor=0.3,
-                ),
-            ),
-        ]
-
     def score_samples(self, X):
         """Log-density of each row of ``X``, normalised, in the data's units.
 
@@ -349,7 +407,7 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
         """
         check_is_fitted(self, "log_partition_")
         X = self._validate_X(X, reset=False)
-        return -self._batched(self._energy, X) - self.log_partition_
+        return -self._batched(lambda module, Z: module(Z), X) - self.log_partition_
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of ``X``.

@@ -7,19 +7,28 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 
-from sk_ebm._base import BaseEnergyEstimator
+from sk_ebm._base import BaseEnergyEstimator, _check_n_samples
 from sk_ebm._net import ClassifierNet, TensorBatches
 from sk_ebm.nn import LogitsEnergy
 from sk_ebm.objectives import HDGELoss, JEMLoss
 from sk_ebm.sampling import Gaussian, ReplayBuffer, Uniform, langevin
 
 __all__ = ["EnergyClassifier"]
+
+
+def _label_kind(label) -> str:
+    if isinstance(label, str):
+        return "string"
+    return "number" if isinstance(label, Real) else type(label).__name__
 
 
 def _unlabeled_mask(y: np.ndarray) -> np.ndarray:
@@ -81,9 +90,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
-    sgld_steps : int, default=10
-        Langevin steps per iteration for the negatives.
-    sgld_step_size : float, default=1.0
+    sgld_steps : int, default=5
+        Langevin steps per iteration for the negatives. On digits, 5 steps of
+        size 2 matched the likelihood and calibration of 10 steps of size 1 at
+        half the cost (``benchmarks/bench_classifier.py``).
+    sgld_step_size : float, default=2.0
     sgld_noise : float or "exact", default=0.01
         The JEM convention (large step, small noise) by default.
     buffer_size : int, default=10000
@@ -91,7 +102,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
     buffer_init : {"uniform", "gaussian"}, default="uniform"
         Distribution of new and re-initialised chains: uniform over the
         standardised data's range, or a Gaussian fitted to the data. On digits
-        the uniform start (10 steps) gave better likelihood and calibration
+        the uniform start gave better likelihood and calibration
         than the Gaussian one (see ``benchmarks/bench_classifier.py``).
     energy_reg : float, default=0.1
         L2 penalty on the energies of the contrastive terms.
@@ -99,10 +110,26 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
     hdge_queue_size : int, default=1024
     sample_steps : int, default=100
         Langevin steps of :meth:`sample`.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labelled rows (stratified) and
+        stop when their cross-entropy, ``valid_loss`` in the history, has not
+        improved for ``n_iter_no_change`` epochs; the best epoch's weights are
+        kept.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to :meth:`fit`
+        (with a fresh optimizer), instead of starting afresh. The input scaling
+        and ``classes_`` of the first fit are kept; new labels must be among
+        them.
     device : str, default="cpu"
+        Any torch device, e.g. ``"cuda"``.
     callbacks : list of skorch callbacks, default=None
+        Added to the net's, e.g. ``skorch.callbacks.Checkpoint``.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
+        With a positive value, skorch prints a table of the epochs and shows a
+        progress bar of the batches.
 
     Attributes
     ----------
@@ -148,6 +175,9 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         "hdge_temperature": [Interval(Real, 0, None, closed="neither")],
         "hdge_queue_size": [Interval(Integral, 1, None, closed="left")],
         "sample_steps": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -164,8 +194,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         batch_size=64,
         lr=1e-3,
         weight_decay=0.0,
-        sgld_steps=10,
-        sgld_step_size=1.0,
+        sgld_steps=5,
+        sgld_step_size=2.0,
         sgld_noise=0.01,
         buffer_size=10000,
         reinit_freq=0.05,
@@ -174,6 +204,10 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         hdge_temperature=0.1,
         hdge_queue_size=1024,
         sample_steps=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
         device="cpu",
         callbacks=None,
         random_state=None,
@@ -200,6 +234,10 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self.hdge_temperature = hdge_temperature
         self.hdge_queue_size = hdge_queue_size
         self.sample_steps = sample_steps
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
         self.device = device
         self.callbacks = callbacks
         self.random_state = random_state
@@ -223,6 +261,13 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             )
         unlabeled = _unlabeled_mask(y)
         labels = y[~unlabeled]
+        if labels.dtype == object:
+            kinds = {_label_kind(label) for label in labels}
+            if len(kinds) > 1:
+                raise ValueError(
+                    f"y mixes labels of types {sorted(kinds)}; use labels of one "
+                    "type, all strings or all numbers."
+                )
         if labels.size == 0:
             raise ValueError(
                 "y contains only unlabelled rows (-1); at least two classes need "
@@ -230,7 +275,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             )
         if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
             raise ValueError("y contains NaN or infinity.")
-        target = type_of_target(labels, input_name="y")
+        target = type_of_target(labels, input_name="y", raise_unknown=True)
         if target not in ("binary", "multiclass"):
             raise ValueError(
                 f"EnergyClassifier supports binary and multiclass targets, got "
@@ -239,9 +284,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         encoder = LabelEncoder().fit(labels)
         if len(encoder.classes_) < 2:
             raise ValueError(
-                "y has a single class "
-                f"({encoder.classes_[0]!r}); a classifier needs at "
-                "least two."
+                f"y has 1 class ({encoder.classes_[0]!r}) among its labelled rows; "
+                "a classifier needs at least two."
             )
         encoded = np.full(n_samples, -1, dtype=np.int64)
         encoded[~unlabeled] = encoder.transform(labels)
@@ -261,21 +305,72 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         self : EnergyClassifier
         """
-        X = self._validate_X(X, reset=True)
-        self.classes_, encoded = self._validate_y(y, X.shape[0])
+        warm = self._warm_start()
+        X = self._validate_X(X, reset=not warm)
+        classes, encoded = self._validate_y(y, X.shape[0])
+        if warm:
+            encoded = self._encode_known(classes, encoded)
+        else:
+            self.classes_ = classes
+            self._fit_scaling(X)
         torch_seed, sampler_seed = self._seeds()
-        self._fit_scaling(X)
+        train, valid = self._split(encoded, np.random.RandomState(sampler_seed))
         Z = self._to_tensor(X)
         y_tensor = torch.as_tensor(encoded, device=self.device)
+        validation = None if valid is None else (Z[valid], y_tensor[valid])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
-            module = LogitsEnergy(self._build_module(X.shape[1], len(self.classes_)))
+            if warm:
+                module = self.net_.module_
+            else:
+                module = self._build_module(X.shape[1], len(self.classes_))
+                module = LogitsEnergy(module)
             generator = self._generator(sampler_seed)
-            net = self._make_net(module, Z, generator, bool((encoded < 0).any()))
-            self._train(net, Z, y_tensor)
+            semi_supervised = bool((encoded < 0).any())
+            net = self._make_net(module, Z, generator, semi_supervised, validation)
+            if warm:
+                net.buffer = self.net_.buffer  # the chains persist too
+            self._train(net, Z[train], y_tensor[train], warm=warm)
         return self
 
-    def _make_net(self, module, Z, generator, semi_supervised) -> ClassifierNet:
+    def _encode_known(self, classes, encoded) -> np.ndarray:
+        """Re-encode labels against the ``classes_`` of the previous fit."""
+        unseen = classes[~np.isin(classes, self.classes_)]
+        if unseen.size:
+            raise ValueError(
+                f"y has classes not seen by the previous fit: {unseen}; with "
+                "warm_start=True the classes must stay those of the first fit "
+                f"({self.classes_})."
+            )
+        index = np.searchsorted(self.classes_, classes)
+        return np.where(encoded >= 0, index[np.maximum(encoded, 0)], -1)
+
+    def _split(self, encoded: np.ndarray, rng: np.random.RandomState):
+        """Training and validation rows: a stratified share of the labelled rows
+        is held out when ``early_stopping``; unlabelled rows are all trained on."""
+        train = np.arange(len(encoded))
+        labeled = np.flatnonzero(encoded >= 0)
+        n_valid = round(self.validation_fraction * len(labeled))
+        if not self.early_stopping or n_valid < 1:
+            return train, None
+        stratify = encoded[labeled]
+        if np.bincount(stratify).min() < 2 or n_valid < stratify.max() + 1:
+            stratify = None
+        if len(labeled) - n_valid < 2:
+            raise ValueError(
+                f"early_stopping holds out {n_valid} of the {len(labeled)} "
+                "labelled rows, which leaves too few to train on; lower "
+                "validation_fraction or set early_stopping=False."
+            )
+        _, valid = train_test_split(
+            labeled, test_size=n_valid, stratify=stratify, random_state=rng
+        )
+        valid = np.sort(valid)
+        return np.setdiff1d(train, valid), valid
+
+    def _make_net(
+        self, module, Z, generator, semi_supervised, validation=None
+    ) -> ClassifierNet:
         Z_cpu = Z.cpu()
         init = (
             Gaussian.from_data(Z_cpu)
@@ -296,6 +391,9 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
                 "criterion__generative_weight": self.generative_weight,
                 "criterion__temperature": self.hdge_temperature,
             }
+        callbacks = []
+        if validation is not None:
+            callbacks = self._stopping_callbacks("valid_loss", lower_is_better=True)
         return ClassifierNet(
             module,
             criterion=criterion,
@@ -317,8 +415,10 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             iterator_train=TensorBatches,
             iterator_train__shuffle=True,
             iterator_valid=TensorBatches,
-            train_split=None,
-            callbacks=list(self.callbacks or []),
+            train_split=None
+            if validation is None
+            else predefined_split(Dataset(*validation)),
+            callbacks=callbacks + self._extra_callbacks(),
             device=self.device,
             verbose=self.verbose,
         )
@@ -326,8 +426,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
     def _logits(self, X) -> np.ndarray:
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
-        module = self.net_.module_.eval()
-        return self._batched(module.logits, X)
+        return self._batched(lambda module, Z: module.logits(Z), X)
 
     def decision_function(self, X):
         """Logits :math:`f(x)`; for binary problems the logit difference.
@@ -357,8 +456,10 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._logits(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        # In place: the logits may be as large as X.
+        log_proba = self._logits(X)
+        log_proba -= np.logaddexp.reduce(log_proba, axis=1, keepdims=True)
+        return log_proba
 
     def predict_proba(self, X):
         """Class probabilities, the softmax of the logits.
@@ -371,7 +472,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return np.exp(self.predict_log_proba(X))
+        proba = self.predict_log_proba(X)
+        return np.exp(proba, out=proba)
 
     def predict(self, X):
         """Most probable class.
@@ -403,6 +505,40 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         """
         return np.logaddexp.reduce(self._logits(X), axis=1)
 
+    def _sample_class_index(self, y, n_samples: int) -> np.ndarray:
+        """Indices in ``classes_`` of the labels ``y`` of :meth:`sample`, one per
+        sample; a ValueError names labels that are not classes."""
+        try:
+            labels = np.asarray(y)
+        except ValueError as err:
+            raise ValueError(
+                f"y must be a label or a 1-D array of labels: {err}"
+            ) from err
+        if labels.ndim > 1 or (labels.ndim == 1 and len(labels) != n_samples):
+            raise ValueError(
+                f"y must be a single label or one label per sample, i.e. of shape "
+                f"({n_samples},); got shape {labels.shape}."
+            )
+        # Labels are matched by equality (1.0 is class 1, 1.5 and "1" are not),
+        # never cast to the dtype of classes_, which would truncate them.
+        lookup = {label: i for i, label in enumerate(self.classes_.tolist())}
+
+        def find(label):
+            try:
+                return lookup.get(label)
+            except TypeError:  # unhashable
+                return None
+
+        labels = np.atleast_1d(labels).tolist()
+        index = [find(label) for label in labels]
+        unknown = [label for label, i in zip(labels, index, strict=True) if i is None]
+        if unknown:
+            raise ValueError(
+                f"y contains labels not in classes_ {self.classes_.tolist()}: "
+                f"{unknown[:5]}."
+            )
+        return np.broadcast_to(np.array(index, dtype=np.int64), (n_samples,))
+
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw from :math:`p(x)` or, with ``y``, from :math:`p(x \\mid y)`.
 
@@ -421,23 +557,14 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "net_")
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples}.")
+        _check_n_samples(n_samples)
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
         generator = self._generator(seed)
         module = self.net_.module_.eval()
         energy = module
         if y is not None:
-            labels = np.broadcast_to(
-                np.asarray(y, dtype=self.classes_.dtype), (n_samples,)
-            )
-            unknown = ~np.isin(labels, self.classes_)
-            if unknown.any():
-                raise ValueError(
-                    f"y contains labels not in classes_: {np.unique(labels[unknown])}."
-                )
             index = torch.as_tensor(
-                np.searchsorted(self.classes_, labels), device=self.device
+                self._sample_class_index(y, n_samples), device=self.device
             )
 
             def energy(z):

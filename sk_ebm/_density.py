@@ -18,6 +18,7 @@ from sk_ebm._base import (
     torch_mixture,
 )
 from sk_ebm._net import EnergyNet, LogLikelihoodMonitor, TensorBatches
+from sk_ebm._threads import limit_torch_threads
 from sk_ebm.nn import ResidualEnergy
 from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
 from sk_ebm.sampling import (
@@ -117,6 +118,14 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weights, data order, sampling and AIS.
     verbose : int, default=0
+        With a positive value, skorch prints a table of the epochs and shows a
+        progress bar of the batches.
+    warm_start : bool, default=False
+        Continue training the fitted network (and, for PCD, its chains) on the
+        next call to :meth:`fit`, with a fresh optimizer, instead of starting
+        afresh; the input scaling of the first fit is kept. After a
+        :class:`~sk_ebm.exceptions.DivergenceError`, this resumes from the
+        restored weights, e.g. with a lower ``lr``.
 
     Attributes
     ----------
@@ -214,6 +223,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         callbacks=None,
         random_state=None,
         verbose=0,
+        warm_start=False,
     ):
         self.module = module
         self.module_kwargs = module_kwargs
@@ -244,6 +254,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _objective(self) -> str:
         if self.objective != "auto":
@@ -255,6 +266,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         return "importance" if self.n_features_in_ <= 64 else "pcd"
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @limit_torch_threads()
     def fit(self, X, y=None):
         """Fit the energy network to ``X``, then estimate its log-partition.
 
@@ -270,36 +282,34 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         """
         for stale in ("log_partition_", "log_partition_std_"):
             self.__dict__.pop(stale, None)
-        X = self._validate_X(X, reset=True)
+        warm = self._warm_start()
+        X = self._validate_X(X, reset=not warm)
         if X.shape[0] < 2:
             raise ValueError(
-                f"EnergyDensityEstimator needs at least 2 samples, got {X.shape[0]}."
+                f"EnergyDensityEstimator needs at least 2 samples, got "
+                f"n_samples={X.shape[0]}."
             )
         torch_seed, sampler_seed = self._seeds()
         rng = np.random.RandomState(sampler_seed)
-        self._fit_scaling(X)
+        if not warm:
+            self._fit_scaling(X)
         train, valid = self._split(X.shape[0], rng)
         Z_train = self._to_tensor(X[train])
         Z_valid = None if valid is None else self._to_tensor(X[valid])
-
-        gmm = fit_mixture(Z_train.cpu().numpy(), self.n_components, sampler_seed)
-        proposal = defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
-        proposal = proposal.to(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
-            module = self._build_module(X.shape[1])
-            if self.base == "gmm":
-                module = ResidualEnergy(
-                    module, torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
-                )
-            elif self.base == "gaussian":
-                module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
+            if warm:
+                module, proposal = self.net_.module_, self.net_.proposal_
+            else:
+                module, proposal = self._fresh_module(Z_train, sampler_seed)
             generator = self._generator(sampler_seed)
             monitored = Z_train[np.sort(rng.permutation(len(Z_train))[:2000])]
             net = self._make_net(
                 module, proposal, Z_train, Z_valid, monitored, generator
             )
-            self._train(net, Z_train, None)
+            if warm and self.net_.buffer is not None and net.buffer is not None:
+                net.buffer = self.net_.buffer  # the chains persist too
+            self._train(net, Z_train, None, warm=warm)
             energy = self.net_.module_.eval()
             log_z, self.log_partition_std_ = annealed_importance_sampling(
                 energy,
@@ -310,6 +320,19 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
             )
         self.log_partition_ = log_z + float(np.log(self.scale_).sum())
         return self
+
+    def _fresh_module(self, Z_train, seed):
+        """A new energy (with its base) and the importance-sampling proposal."""
+        gmm = fit_mixture(Z_train.cpu().numpy(), self.n_components, seed)
+        proposal = defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
+        module = self._build_module(Z_train.shape[1])
+        if self.base == "gmm":
+            module = ResidualEnergy(
+                module, torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
+            )
+        elif self.base == "gaussian":
+            module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
+        return module, proposal.to(self.device)
 
     def _make_net(
         self, module, proposal, Z_train, Z_valid, Z_monitored, generator
@@ -327,7 +350,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
             callbacks += self._stopping_callbacks(
                 "valid_log_likelihood", lower_is_better=False
             )
-        callbacks += list(self.callbacks or [])
+        callbacks += self._extra_callbacks()
         if self._objective() == "importance":
             criterion, buffer = ImportanceSamplingNLL, None
         else:

@@ -195,6 +195,14 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weights, data order, noise draws and sampling.
     verbose : int, default=0
+        With a positive value, skorch prints a table of the epochs and shows a
+        progress bar of the batches.
+    warm_start : bool, default=False
+        Continue training the fitted network (and, for PCD, its chains) on the
+        next call to :meth:`fit`, with a fresh optimizer, instead of starting
+        afresh; the input scaling of the first fit is kept. After a
+        :class:`~sk_ebm.exceptions.DivergenceError`, this resumes from the
+        restored weights, e.g. with a lower ``lr``.
 
     Attributes
     ----------
@@ -287,6 +295,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         callbacks=None,
         random_state=None,
         verbose=0,
+        warm_start=False,
     ):
         self.module = module
         self.module_kwargs = module_kwargs
@@ -309,6 +318,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _make_noise(self, Z: torch.Tensor, seed: int) -> torch.nn.Module:
         Z_cpu = Z.cpu()
@@ -346,28 +356,34 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self : NCEDensityEstimator
         """
         self.__dict__.pop("log_partition_", None)
-        X = self._validate_X(X, reset=True)
+        warm = self._warm_start()
+        X = self._validate_X(X, reset=not warm)
         if X.shape[0] < 2:
             raise ValueError(
-                f"NCEDensityEstimator needs at least 2 samples, got {X.shape[0]}."
+                f"NCEDensityEstimator needs at least 2 samples, got "
+                f"n_samples={X.shape[0]}."
             )
         torch_seed, sampler_seed = self._seeds()
         rng = np.random.RandomState(sampler_seed)
-        self._fit_scaling(X)
+        if not warm:
+            self._fit_scaling(X)
         train, valid = self._split(X.shape[0], rng)
         Z_train = self._to_tensor(X[train])
         Z_valid = None if valid is None else self._to_tensor(X[valid])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
-            energy = self._build_module(X.shape[1])
-            if self.base == "gaussian":
-                energy = ResidualEnergy(energy, Gaussian.from_data(Z_train.cpu()))
-            noise = self._make_noise(Z_train, sampler_seed)
-            module = NCEModule(energy, noise)
+            if warm:
+                module = self.net_.module_
+            else:
+                energy = self._build_module(X.shape[1])
+                if self.base == "gaussian":
+                    energy = ResidualEnergy(energy, Gaussian.from_data(Z_train.cpu()))
+                noise = self._make_noise(Z_train, sampler_seed)
+                module = NCEModule(energy, noise)
             generator = self._generator(sampler_seed)
             monitored = Z_train[np.sort(rng.permutation(len(Z_train))[:2000])]
             net = self._make_net(module, Z_valid, monitored, generator)
-            self._train(net, Z_train, None)
+            self._train(net, Z_train, None, warm=warm)
         self.noise_ = self.net_.module_.noise
         c = float(self.net_.module_.log_partition.detach())
         self.log_partition_ = c + float(np.log(self.scale_).sum())
@@ -391,7 +407,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
                 lower_is_better=not flow,
                 start=self._flow_warmup_epochs(),
             )
-        callbacks += list(self.callbacks or [])
+        callbacks += self._extra_callbacks()
         return NCENet(
             module,
             criterion=NCELoss,
@@ -412,6 +428,10 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
             device=self.device,
             verbose=self.verbose,
         )
+
+    def _energy_module(self) -> torch.nn.Module:
+        # Scoring needs the energy only, not the noise (which may hold a pool).
+        return self.net_.module_.energy
 
     def sample(self, n_samples=1, random_state=None):
         """Draw samples from the fitted density, in the data's units.

@@ -52,8 +52,9 @@ class EnergyNet(NeuralNet):
     The L2 energy penalty applies to the learned part of a
     :class:`~sk_ebm.nn.ResidualEnergy` only. Every step checks the loss and the
     energies; a non-finite value or an energy above ``max_abs_energy`` restores
-    the weights of the last finished epoch (with a fresh optimizer state) and
-    raises :class:`~sk_ebm.exceptions.DivergenceError`. ``generator`` (a
+    the weights (and chains) of the last finished epoch whose energies passed
+    that check, with a fresh optimizer state, and raises
+    :class:`~sk_ebm.exceptions.DivergenceError`. ``generator`` (a
     :class:`torch.Generator` on the net's device) drives all sampling noise.
     """
 
@@ -129,6 +130,8 @@ class EnergyNet(NeuralNet):
                 f"non-finite loss or energies beyond {self.max_abs_energy:g} in "
                 f"absolute value, in epoch {len(self.history)}"
             )
+        if self._snapshot_due:
+            self._snapshot()
         loss.backward()
 
     def train_step(self, batch, **fit_params):
@@ -185,9 +188,15 @@ class EnergyNet(NeuralNet):
 
     # -- divergence guard ----------------------------------------------------
     def _snapshot(self) -> None:
+        self._snapshot_due = False
         self._last_good_state = {
             k: v.detach().clone() for k, v in self.module_.state_dict().items()
         }
+        # The chains are part of the state: a warm restart from diverged chains
+        # would diverge again.
+        self._last_good_chains = (
+            None if self.buffer is None else self.buffer.states.clone()
+        )
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
@@ -197,13 +206,17 @@ class EnergyNet(NeuralNet):
         super().on_epoch_end(
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
-        self._snapshot()
+        # The weights after an epoch's last update are kept only once the next
+        # epoch's first step has checked the energies they give.
+        self._snapshot_due = True
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except DivergenceError:
             self.module_.load_state_dict(self._last_good_state)
+            if self._last_good_chains is not None:
+                self.buffer.states = self._last_good_chains
             # The optimizer's moments led to the divergence: start them afresh.
             self.initialize_optimizer()
             raise
@@ -213,6 +226,8 @@ class EnergyNet(NeuralNet):
         # A torch.Generator cannot be pickled; the snapshot is training-only.
         state["generator"] = None
         state.pop("_last_good_state", None)
+        state.pop("_last_good_chains", None)
+        state.pop("_snapshot_due", None)
         return state
 
 
@@ -396,6 +411,15 @@ class ClassifierNet(EnergyNet):
         energies = [t for t in (logits, logits_neg, logits_cond) if t is not None]
         self._backward_checked(loss, *energies)
         return {"loss": loss, "y_pred": logits.detach()}
+
+    def validation_step(self, batch, **fit_params):
+        """Cross-entropy of a validation batch (its rows are all labelled)."""
+        self._set_training(False)
+        x, y = unpack_data(batch)
+        with torch.no_grad():
+            logits = self.module_.logits(x)
+            loss = F.cross_entropy(logits, y)
+        return {"loss": loss, "y_pred": logits}
 
 
 class NCEModule(torch.nn.Module):

@@ -205,8 +205,9 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         if is_classifier(estimator):
             if y is None:
                 raise ValueError(
-                    f"OODDetector wraps a classifier ({type(estimator).__name__}), "
-                    "which needs the labels: call fit(X, y)."
+                    "OODDetector requires y to be passed, but the target y is None: "
+                    f"it wraps a classifier ({type(estimator).__name__}), which "
+                    "needs the labels; call fit(X, y)."
                 )
             estimator.fit(X, y)
         else:

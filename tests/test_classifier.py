@@ -205,7 +205,7 @@ def test_divergence_guard(moons):
 @pytest.mark.parametrize(
     "X, y, match",
     [
-        (np.ones((5, 2)), np.zeros(5), "single class"),
+        (np.ones((5, 2)), np.zeros(5), "1 class"),
         (np.ones((5, 2)), np.full(5, -1), "only unlabelled"),
         (np.ones((5, 2)), np.array([0, 1, 0, 1]), "inconsistent"),
         (np.array([[np.nan, 0.0]] * 4), np.array([0, 1, 0, 1]), "NaN"),

@@ -1,0 +1,144 @@
+"""GridSearchCV with ``n_jobs=2`` against ``n_jobs=1``: the speed-up of parallel
+model selection, and torch's thread count inside the fits.
+
+A grid of 8 ``EnergyClassifier`` settings (hidden sizes, generative weight,
+learning rate) is searched with 3-fold cross-validation on ``load_digits``
+(1 797 rows, 64 features): 24 fits of about a second each. Every repeat times,
+side by side,
+
+- ``n_jobs=1``: the fits in this process, torch on its default thread count
+  (all cores);
+- ``n_jobs=1`` with ``torch.set_num_threads(1)``: the same on one thread, the
+  baseline that isolates the gain of running fits in parallel;
+- ``n_jobs=2`` (loky, or ``--backend threading``): two fits at a time; joblib
+  gives each worker process ``cpu_count() // 2`` threads through
+  ``OMP_NUM_THREADS``, and sk_ebm caps torch to it (one thread per worker
+  thread with the threading backend).
+
+It prints the median wall times, the speed-up of ``n_jobs=2`` over each
+``n_jobs=1`` run, the largest difference of the cross-validated accuracies
+between the runs, the torch thread counts recorded at every epoch of every fit,
+and the time of the first ``n_jobs=2`` search (starting the workers, importing
+torch in them), which the timed repeats exclude as joblib reuses its workers.
+
+Run it without ``OMP_NUM_THREADS`` (the realistic case)::
+
+    python benchmarks/bench_parallel.py               # ~4 minutes on 2 cores
+    python benchmarks/bench_parallel.py --repeats 1   # ~1.5 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import joblib
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
+
+from sk_ebm import EnergyClassifier
+
+GRID = {
+    "hidden_layer_sizes": [(32,), (64, 64)],
+    "generative_weight": [0.0, 0.1],
+    "lr": [1e-3, 3e-3],
+}
+
+
+class RecordThreads(Callback):
+    """Record torch's intra-op thread count at the start of every epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+def max_threads(estimator, X, y):
+    """A 'scorer' that returns the largest thread count of the fit."""
+    return float(max(estimator.net_.history[:, "torch_threads"]))
+
+
+def search(X, y, n_jobs, backend):
+    estimator = EnergyClassifier(
+        max_epochs=5, sgld_steps=5, callbacks=[RecordThreads()], random_state=0
+    )
+    grid = GridSearchCV(
+        estimator,
+        GRID,
+        cv=3,
+        scoring={"accuracy": "accuracy", "threads": max_threads},
+        refit=False,
+        n_jobs=n_jobs,
+    )
+    start = time.perf_counter()
+    with joblib.parallel_config(backend=backend):
+        grid.fit(X, y)
+    return time.perf_counter() - start, grid.cv_results_
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backend", default="loky", choices=["loky", "threading"])
+    args = parser.parse_args()
+
+    X, y = load_digits(return_X_y=True)
+    default_threads = torch.get_num_threads()
+    print(
+        f"cpu_count={joblib.cpu_count()} torch threads={default_threads} "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')} "
+        f"load average={os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"{np.prod([len(v) for v in GRID.values()])} candidates x 3 folds, "
+        f"n_jobs=2 on the {args.backend} backend"
+    )
+    search(X, y, 1, args.backend)  # warm torch up in this process
+    cold, _ = search(X, y, 2, args.backend)
+    print(f"first n_jobs=2 search (starting the workers): {cold:.1f} s")
+
+    runs = {"n_jobs=1": [], "n_jobs=1, 1 thread": [], "n_jobs=2": []}
+    results = {}
+    for repeat in range(args.repeats):
+        for name in runs:
+            one_thread = name == "n_jobs=1, 1 thread"
+            torch.set_num_threads(1 if one_thread else default_threads)
+            seconds, results[name] = search(
+                X, y, 2 if name == "n_jobs=2" else 1, args.backend
+            )
+            runs[name].append(seconds)
+        torch.set_num_threads(default_threads)
+        print(
+            f"repeat {repeat}: "
+            + ", ".join(f"{name} {t[-1]:.1f} s" for name, t in runs.items())
+            + f" (load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
+
+    median = {name: statistics.median(t) for name, t in runs.items()}
+    print()
+    print("| run | median time (s) | torch threads in fits | n_jobs=2 speed-up |")
+    print("|---|---|---|---|")
+    for name, seconds in median.items():
+        threads = sorted(
+            {int(t) for i in range(3) for t in results[name][f"split{i}_test_threads"]}
+        )
+        print(
+            f"| {name} | {seconds:.1f} | {threads} | "
+            f"{seconds / median['n_jobs=2']:.2f}x |"
+        )
+    accuracy = {name: r["mean_test_accuracy"] for name, r in results.items()}
+    print(
+        "largest difference of the mean CV accuracies, n_jobs=2 against n_jobs=1 "
+        f"(default threads / 1 thread): "
+        f"{np.abs(accuracy['n_jobs=2'] - accuracy['n_jobs=1']).max():.2g} / "
+        f"{np.abs(accuracy['n_jobs=2'] - accuracy['n_jobs=1, 1 thread']).max():.2g}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""Hostile input to every public method of every estimator, driven by hypothesis.
+
+Each estimator is fitted once per module on a few rows with tiny settings; the
+tests then draw inputs. Invalid input must raise a ValueError (NotFittedError
+before fit) whose message names the problem, never a torch error or a NaN
+result; valid input, whatever its form (lists, integers, booleans, float32,
+Fortran order, strided views, magnitudes up to float32's largest), must give
+finite outputs of the right shape.
+"""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+
+from sk_ebm import (
+    EnergyClassifier,
+    EnergyDensityEstimator,
+    NCEDensityEstimator,
+    OODDetector,
+)
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+N_FEATURES = 3
+CLASSES = np.array([0, 1, 2])
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FAST_CLASSIFIER = dict(
+    hidden_layer_sizes=(8,), max_epochs=2, sgld_steps=2, buffer_size=100, sample_steps=2
+)
+FAST_DENSITY = dict(
+    hidden_layer_sizes=(8,),
+    max_epochs=2,
+    n_components=1,
+    n_importance_samples=64,
+    ais_chains=50,
+    ais_temperatures=10,
+    sample_steps=2,
+)
+FAST_NCE = dict(hidden_layer_sizes=(8,), max_epochs=2, sample_steps=2)
+# Deterministic draws and no example database on disk: the same examples on
+# every run.
+FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+FEW = settings(FUZZ, max_examples=6)
+
+# Inference methods of each fitted estimator (fixture name) and their output
+# shapes for n rows.
+METHODS = {
+    "classifier": {
+        "predict": lambda n: (n,),
+        "predict_proba": lambda n: (n, len(CLASSES)),
+        "predict_log_proba": lambda n: (n, len(CLASSES)),
+        "decision_function": lambda n: (n, len(CLASSES)),
+        "score_samples": lambda n: (n,),
+        "score": lambda n: (),
+    },
+    "density": {"score_samples": lambda n: (n,), "score": lambda n: ()},
+    "nce": {"score_samples": lambda n: (n,), "score": lambda n: ()},
+    "ood": {
+        "predict": lambda n: (n,),
+        "decision_function": lambda n: (n,),
+        "score_samples": lambda n: (n,),
+    },
+    "ood_grad_norm": {
+        "predict": lambda n: (n,),
+        "decision_function": lambda n: (n,),
+        "score_samples": lambda n: (n,),
+    },
+}
+CASES = [(name, method) for name, methods in METHODS.items() for method in methods]
+
+
+def fast_classifier(**params):
+    return EnergyClassifier(**{**FAST_CLASSIFIER, "random_state": 0, **params})
+
+
+def fast_density(**params):
+    return EnergyDensityEstimator(**{**FAST_DENSITY, "random_state": 0, **params})
+
+
+def fast_nce(**params):
+    return NCEDensityEstimator(**{**FAST_NCE, "random_state": 0, **params})
+
+
+@pytest.fixture(scope="module")
+def train():
+    return make_blobs(60, n_features=N_FEATURES, centers=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(train):
+    X, y = train
+    return {
+        "classifier": fast_classifier().fit(X, y),
+        "density": fast_density().fit(X),
+        "nce": fast_nce().fit(X),
+        "ood": OODDetector(fast_density()).fit(X),
+        "ood_grad_norm": OODDetector(fast_classifier(), method="grad_norm").fit(X, y),
+    }
+
+
+def n_rows(X):
+    """Rows of ``X`` as an estimator would count them, 1 for a scalar."""
+    if isinstance(X, list):
+        return len(X)
+    return X.shape[0] if getattr(X, "ndim", 0) else 1
+
+
+def call(estimator, method, X):
+    """``estimator.method(X)``; ``score`` of the classifier gets labels too."""
+    if method == "score" and isinstance(estimator, EnergyClassifier):
+        return estimator.score(X, np.arange(n_rows(X)) % 2)
+    return getattr(estimator, method)(X)
+
+
+# -- strategies ----------------------------------------------------------------
+def finite_arrays(n_rows=st.integers(1, 20), n_features=N_FEATURES, bound=1e6):
+    """Float64 arrays of finite values, ``|x| <= bound``."""
+    return hnp.arrays(
+        np.float64,
+        st.tuples(n_rows, st.just(n_features)),
+        elements=st.floats(-bound, bound, allow_nan=False),
+    )
+
+
+def _set_one(X, value, draw):
+    X = X.astype(object) if isinstance(value, str) else X.copy()
+    i = draw(st.integers(0, X.shape[0] - 1))
+    j = draw(st.integers(0, X.shape[1] - 1))
+    X[i, j] = value
+    return X
+
+
+@st.composite
+def hostile_X(draw, *, wrong_width=True):
+    """An invalid ``X`` and a regex its error message must match."""
+    base = draw(finite_arrays(n_rows=st.integers(1, 5), bound=1e3))
+    n = base.shape[0]
+    kinds = [
+        "nan",
+        "inf",
+        "float32 overflow",
+        "no rows",
+        "no columns",
+        "1-D",
+        "3-D",
+        "scalar",
+        "string",
+        "object",
+        "sparse",
+        "ragged",
+        "None in list",
+        "complex",
+    ] + ["wrong width"] * wrong_width
+    kind = draw(st.sampled_from(kinds))
+    if kind == "nan":
+        return _set_one(base, np.nan, draw), "NaN"
+    if kind == "inf":
+        return _set_one(base, draw(st.sampled_from([np.inf, -np.inf])), draw), "inf"
+    if kind == "float32 overflow":
+        magnitude = draw(st.floats(3.5e38, 1e308))
+        sign = draw(st.sampled_from([1.0, -1.0]))
+        return _set_one(base, sign * magnitude, draw), "too large for float32"
+    if kind == "no rows":
+        return np.empty((0, N_FEATURES)), "0 sample"
+    if kind == "no columns":
+        return np.empty((n, 0)), "0 feature"
+    if kind == "wrong width":
+        width = draw(st.integers(1, 6).filter(lambda w: w != N_FEATURES))
+        return np.zeros((n, width)), f"{width} features.*expecting {N_FEATURES}"
+    if kind == "1-D":
+        return base[0], "Expected 2D array"
+    if kind == "3-D":
+        return base[:, :, None], "dim 3"
+    if kind == "scalar":
+        return draw(st.sampled_from([1.0, None])), "Expected 2D array"
+    if kind == "string":
+        return _set_one(base, "a", draw).astype(str), "could not convert string"
+    if kind == "object":
+        return _set_one(base, "x", draw), "could not convert string"
+    if kind == "sparse":
+        container = draw(
+            st.sampled_from([sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array])
+        )
+        return container(base), "sparse"
+    if kind == "ragged":
+        rows = base.tolist() + [[0.0] * (N_FEATURES - 1)]
+        return rows, "inhomogeneous"
+    if kind == "None in list":
+        rows = base.tolist()
+        rows[draw(st.integers(0, n - 1))][0] = None
+        return rows, "NaN"
+    return base + 1j, "Complex"
+
+
+@st.composite
+def valid_forms(draw):
+    """Valid ``X`` in another form than a float64 C-ordered array."""
+    base = draw(finite_arrays(n_rows=st.integers(1, 10), bound=1e3))
+    form = draw(
+        st.sampled_from(
+            ["list", "int", "bool", "float32", "fortran", "strided", "frame"]
+        )
+    )
+    if form == "list":
+        return base.tolist()
+    if form == "int":
+        return base.astype(np.int64)
+    if form == "bool":
+        return base > 0
+    if form == "float32":
+        return base.astype(np.float32)
+    if form == "fortran":
+        return np.asfortranarray(base)
+    if form == "strided":
+        return np.repeat(base, 2, axis=0)[::2]
+    return pd.DataFrame(base)
+
+
+# -- inference -----------------------------------------------------------------
+@pytest.mark.parametrize("name, method", CASES)
+@FUZZ
+@given(data=hostile_X())
+def test_hostile_X_raises_value_error(fitted, name, method, data):
+    X, pattern = data
+    with pytest.raises(ValueError, match=pattern):
+        call(fitted[name], method, X)
+
+
+def check_output(name, method, out, n):
+    out = np.asarray(out)
+    assert out.shape == METHODS[name][method](n)
+    if method == "predict":
+        expected = CLASSES if name == "classifier" else [-1, 1]
+        assert np.isin(out, expected).all()
+    else:
+        assert np.isfinite(out).all()
+    if method == "predict_proba":
+        np.testing.assert_allclose(out.sum(1), 1.0, rtol=1e-10)
+        assert (out >= 0).all()
+
+
+@pytest.mark.parametrize("name, method", CASES)
+@FUZZ
+@given(X=finite_arrays())
+def test_finite_input_gives_finite_output(fitted, name, method, X):
+    check_output(name, method, call(fitted[name], method, X), X.shape[0])
+
+
+@pytest.mark.parametrize("name, method", CASES)
+@FEW
+@given(X=finite_arrays(n_rows=st.integers(1, 5), bound=FLOAT32_MAX))
+def test_float32_range_gives_finite_output(fitted, name, method, X):
+    """Values up to float32's largest, far outside the training data, are valid:
+    the energy network must not overflow to NaN on them."""
+    check_output(name, method, call(fitted[name], method, X), X.shape[0])
+
+
+@pytest.mark.parametrize("name, method", CASES)
+@FUZZ
+@given(X=valid_forms())
+def test_valid_forms_of_X(fitted, name, method, X):
+    reference = np.asarray(X, dtype=np.float64)
+    out = call(fitted[name], method, X)
+    check_output(name, method, out, reference.shape[0])
+    np.testing.assert_allclose(out, call(fitted[name], method, reference))
+
+
+# -- fit -----------------------------------------------------------------------
+FACTORIES = {
+    "classifier": fast_classifier,
+    "density": fast_density,
+    "nce": fast_nce,
+    "ood": lambda: OODDetector(fast_density()),
+}
+
+
+def fit(name, X, y):
+    estimator = FACTORIES[name]()
+    if name == "classifier":
+        return estimator.fit(X, y)
+    return estimator.fit(X)
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+@FUZZ
+@given(data=hostile_X(wrong_width=False))
+def test_fit_hostile_X_raises_value_error(name, data):
+    X, pattern = data
+    y = np.arange(n_rows(X)) % 2
+    with pytest.raises(ValueError, match=pattern):
+        fit(name, X, y)
+
+
+@pytest.mark.parametrize("name", ["density", "nce", "ood"])
+def test_fit_one_row_raises_value_error(name):
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        fit(name, np.zeros((1, N_FEATURES)), None)
+
+
+def test_ood_fit_predict_hostile_X():
+    with pytest.raises(ValueError, match="NaN"):
+        OODDetector(fast_density()).fit_predict(np.array([[0.0, np.nan]] * 5))
+    with pytest.raises(ValueError, match="sparse"):
+        OODDetector(fast_density()).fit_predict(sp.csr_matrix(np.eye(5)))
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+@FEW
+@given(
+    X=finite_arrays(n_rows=st.integers(4, 30), n_features=2),
+    y=st.lists(st.sampled_from([0, 1, -1]), min_size=30, max_size=30),
+)
+def test_fit_on_finite_data_gives_finite_scores(name, X, y):
+    """Any finite data, duplicated rows and constant columns included, fits."""
+    y = np.array(y[: len(X)])
+    y[:2] = [0, 1]
+    estimator = fit(name, X, y)
+    scores = estimator.score_samples(X)
+    assert scores.shape == (len(X),)
+    assert np.isfinite(scores).all()
+
+
+def test_fit_float32_near_its_largest_value():
+    """Bug: the mean and scale of float32 input were summed in float32 and
+    overflowed to infinity, so that fit failed with a DivergenceError, a
+    torch LinAlgError or a misleading "contains infinity" message."""
+    X = np.random.RandomState(0).uniform(-1, 1, size=(40, 2)).astype(np.float32)
+    X[:, 0] = X[:, 0] * 1e37 + np.float32(3e38)
+    y = np.arange(40) % 2
+    for name in FACTORIES:
+        estimator = fit(name, X, y)
+        assert np.isfinite(estimator.score_samples(X)).all()
+
+
+@st.composite
+def hostile_y(draw):
+    """Labels for 20 rows that a classifier must refuse, and a regex of the
+    error message."""
+    kind = draw(
+        st.sampled_from(
+            [
+                "single class",
+                "single class and unlabelled",
+                "only unlabelled",
+                "length",
+                "nan",
+                "inf",
+                "continuous",
+                "2-D",
+                "3-D",
+                "mixed types",
+                "None",
+            ]
+        )
+    )
+    label = draw(st.integers(0, 5))
+    if kind == "single class":
+        return np.full(20, label), "1 class"
+    if kind == "single class and unlabelled":
+        y = np.full(20, label)
+        y[draw(st.lists(st.integers(0, 19), min_size=1, max_size=19))] = -1
+        return y, "1 class"
+    if kind == "only unlabelled":
+        return np.full(20, draw(st.sampled_from([-1, -1.0]))), "only unlabelled"
+    if kind == "length":
+        length = draw(st.integers(0, 40).filter(lambda m: m != 20))
+        return np.arange(length) % 2, "inconsistent numbers of samples"
+    if kind in ("nan", "inf"):
+        y = (np.arange(20) % 2).astype(float)
+        y[draw(st.integers(0, 19))] = np.nan if kind == "nan" else np.inf
+        return y, "NaN or infinity"
+    if kind == "continuous":
+        return draw(finite_arrays(st.just(20), 1)).ravel() + 0.5, "continuous"
+    if kind == "2-D":
+        return np.c_[np.arange(20) % 2, np.arange(20) % 3], "1d array"
+    if kind == "3-D":
+        return (np.arange(20) % 2).reshape(20, 1, 1), "dim 3"
+    if kind == "mixed types":
+        y = (np.arange(20) % 2).astype(object)
+        y[draw(st.integers(0, 19))] = draw(st.sampled_from(["a", None, b"b"]))
+        return y, "types"
+    return None, "1d array"
+
+
+@FUZZ
+@given(data=hostile_y())
+def test_classifier_fit_hostile_y_raises_value_error(train, data):
+    y, pattern = data
+    with pytest.raises(ValueError, match=pattern):
+        fast_classifier().fit(train[0][:20], y)
+
+
+def test_classifier_fit_sparse_y_raises_like_scikit_learn(train):
+    # scikit-learn's classifiers raise the same TypeError.
+    X, y = train
+    with pytest.raises(TypeError, match="Sparse data was passed for y"):
+        fast_classifier().fit(X, sp.csr_matrix(y[:, None]))
+
+
+# -- sample --------------------------------------------------------------------
+BAD_N_SAMPLES = st.one_of(
+    st.integers(max_value=0),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.text(max_size=3),
+    st.none(),
+    st.just(np.float64(2.0)),
+    st.just(np.array([2])),
+)
+
+
+@pytest.mark.parametrize("name", ["classifier", "density", "nce"])
+@FUZZ
+@given(n_samples=BAD_N_SAMPLES)
+def test_sample_bad_n_samples(fitted, name, n_samples):
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        fitted[name].sample(n_samples)
+
+
+@pytest.mark.parametrize("name", ["classifier", "density", "nce"])
+@FEW
+@given(n_samples=st.sampled_from([1, 3, np.int64(2), np.int32(5)]))
+def test_sample_is_finite(fitted, name, n_samples):
+    X = fitted[name].sample(n_samples, random_state=0)
+    assert X.shape == (n_samples, N_FEATURES)
+    assert np.isfinite(X).all()
+
+
+BAD_CLASS = st.one_of(
+    st.integers().filter(lambda c: c not in CLASSES),
+    st.floats().filter(lambda c: c not in CLASSES),
+    st.text(max_size=3),
+    st.just(np.float64(np.nan)),
+)
+
+
+@FUZZ
+@given(
+    y=st.one_of(
+        BAD_CLASS,
+        st.lists(st.sampled_from(CLASSES), min_size=1, max_size=5).filter(
+            lambda y: len(y) not in (1, 3)
+        ),
+        st.lists(BAD_CLASS, min_size=3, max_size=3),
+        st.just([[0], [1], [2]]),
+        st.just(np.zeros((3, 1, 1))),
+    )
+)
+def test_classifier_sample_bad_y(fitted, y):
+    """Bug: a float label such as 1.5 was truncated to class 1; a string, NaN,
+    a list of the wrong length or a 2-D array gave a cryptic numpy error."""
+    with pytest.raises(ValueError, match=r"\by\b"):
+        fitted["classifier"].sample(3, y=y)
+
+
+@FEW
+@given(
+    y=st.one_of(
+        st.sampled_from([0, 2, np.int64(1), 1.0, np.float32(2.0)]),
+        st.lists(st.sampled_from([0, 1, 2]), min_size=3, max_size=3),
+    )
+)
+def test_classifier_sample_valid_y(fitted, y):
+    X = fitted["classifier"].sample(3, y=y, random_state=0)
+    assert X.shape == (3, N_FEATURES)
+    assert np.isfinite(X).all()
+
+
+# -- unfitted ------------------------------------------------------------------
+UNFITTED = [
+    (factory, method)
+    for factory, methods in [
+        (
+            fast_classifier,
+            [
+                "predict",
+                "predict_proba",
+                "predict_log_proba",
+                "decision_function",
+                "score_samples",
+                "score",
+                "sample",
+            ],
+        ),
+        (fast_density, ["score_samples", "score", "sample"]),
+        (fast_nce, ["score_samples", "score", "sample"]),
+        (OODDetector, ["predict", "decision_function", "score_samples"]),
+    ]
+    for method in methods
+]
+
+
+@pytest.mark.parametrize(
+    "factory, method",
+    UNFITTED,
+    ids=[f"{f.__name__}-{m}" for f, m in UNFITTED],
+)
+def test_unfitted_raises_not_fitted_error(factory, method):
+    estimator = factory()
+    X = np.zeros((2, N_FEATURES))
+    args = (
+        (2,)
+        if method == "sample"
+        else (X, np.array([0, 1]))
+        if method == "score" and isinstance(estimator, EnergyClassifier)
+        else (X,)
+    )
+    with pytest.raises(NotFittedError, match=re.escape(type(estimator).__name__)):
+        getattr(estimator, method)(*args)
