@@ -26,7 +26,7 @@ and ``score_samples`` with ``method="grad_norm"``. The target is a growth of
 at most 1.5 times ``X.nbytes``; the script exits with status 1 when a case
 misses it.
 
-Run (about 3 minutes; torch on one thread, as the other benchmarks)::
+Run (about 6 minutes, most of it fitting; torch on one thread)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_memory.py
     OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --n-samples 200000  # quick

@@ -17,9 +17,10 @@ side by side,
 
 It prints the median wall times, the speed-up of ``n_jobs=2`` over each
 ``n_jobs=1`` run, the largest difference of the cross-validated accuracies
-between the runs, the torch thread counts recorded at every epoch of every fit,
-and the time of the first ``n_jobs=2`` search (starting the workers, importing
-torch in them), which the timed repeats exclude as joblib reuses its workers.
+between the runs, the torch thread count of the fits (the count sk_ebm sets,
+read in each worker by a scorer) and the time of the first ``n_jobs=2`` search
+(starting the workers, importing torch in them), which the timed repeats
+exclude as joblib reuses its workers.
 
 Run it without ``OMP_NUM_THREADS`` (the realistic case)::
 
@@ -39,9 +40,9 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
-from skorch.callbacks import Callback
 
 from sk_ebm import EnergyClassifier
+from sk_ebm._threads import limit_torch_threads
 
 GRID = {
     "hidden_layer_sizes": [(32,), (64, 64)],
@@ -50,27 +51,20 @@ GRID = {
 }
 
 
-class RecordThreads(Callback):
-    """Record torch's intra-op thread count at the start of every epoch."""
-
-    def on_epoch_begin(self, net, **kwargs):
-        net.history.record("torch_threads", torch.get_num_threads())
-
-
-def max_threads(estimator, X, y):
-    """A 'scorer' that returns the largest thread count of the fit."""
-    return float(max(estimator.net_.history[:, "torch_threads"]))
+def fit_threads(estimator, X, y):
+    """A 'scorer' that returns the torch thread count sk_ebm gives a fit here
+    (in the worker, after its fit), by the rule that capped that fit."""
+    with limit_torch_threads() as n_threads:
+        return float(n_threads)
 
 
 def search(X, y, n_jobs, backend):
-    estimator = EnergyClassifier(
-        max_epochs=5, sgld_steps=5, callbacks=[RecordThreads()], random_state=0
-    )
+    estimator = EnergyClassifier(max_epochs=10, sgld_steps=5, random_state=0)
     grid = GridSearchCV(
         estimator,
         GRID,
         cv=3,
-        scoring={"accuracy": "accuracy", "threads": max_threads},
+        scoring={"accuracy": "accuracy", "threads": fit_threads},
         refit=False,
         n_jobs=n_jobs,
     )
@@ -97,7 +91,7 @@ def main():
         f"{np.prod([len(v) for v in GRID.values()])} candidates x 3 folds, "
         f"n_jobs=2 on the {args.backend} backend"
     )
-    search(X, y, 1, args.backend)  # warm torch up in this process
+    EnergyClassifier(max_epochs=1).fit(X, y)  # warm torch up in this process
     cold, _ = search(X, y, 2, args.backend)
     print(f"first n_jobs=2 search (starting the workers): {cold:.1f} s")
 

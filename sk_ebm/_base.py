@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -101,7 +103,43 @@ class BaseEnergyEstimator:
 
     Subclasses list it before :class:`sklearn.base.BaseEstimator`; it holds no
     parameters of its own.
+
+    A model fitted on an accelerator pickles through :func:`torch.save`, so
+    that it unpickles on a machine without one: every tensor it holds (in the
+    skorch net, the replay buffer, the noise, the callbacks) is then mapped to
+    the CPU, and ``device`` becomes ``"cpu"`` with a warning, as skorch does for
+    its nets. Other estimators pickle as usual, so that cloudpickle (joblib's
+    and Dask's workers) still sends classes defined in a script or notebook
+    (a custom ``module``, a callback) by value.
     """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if torch.device(self.device).type == "cpu" or not hasattr(self, "net_"):
+            return state
+        stream = io.BytesIO()
+        torch.save(state, stream)
+        return {"_torch_state": stream.getvalue()}
+
+    def __setstate__(self, state):
+        if "_torch_state" in state:
+            cuda = torch.cuda.is_available()
+            state = torch.load(
+                io.BytesIO(state["_torch_state"]),
+                map_location=None if cuda else "cpu",
+                weights_only=False,  # unpickling is trusted by definition
+            )
+            device = state.get("device", "cpu")
+            if torch.device(device).type == "cuda" and not cuda:
+                warnings.warn(
+                    f"{type(self).__name__} was fitted on {device!r}, which is not "
+                    "available here; its tensors were moved to the CPU and "
+                    "device='cpu' is set.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                state["device"] = "cpu"
+        super().__setstate__(state)
 
     _common_parameter_constraints: dict = {
         "module": [type, torch.nn.Module, None],
@@ -151,7 +189,8 @@ class BaseEnergyEstimator:
         self.scale_ = scale
 
     def _to_tensor(self, X: np.ndarray, dtype=torch.float32) -> torch.Tensor:
-        Z = (X - self.mean_) / self.scale_
+        Z = X - self.mean_
+        Z /= self.scale_
         return torch.as_tensor(Z, dtype=dtype, device=self.device)
 
     # -- randomness ------------------------------------------------------------

@@ -423,10 +423,15 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _logits(self, X) -> np.ndarray:
+    def _logits(self, X, reduce=None) -> np.ndarray:
+        """Logits of the rows of ``X``, or ``reduce(logits)`` batch by batch, so
+        that no array of all the logits is made (a ``(n_samples, n_classes)``
+        tensor)."""
         check_is_fitted(self, "net_")
         X = self._validate_X(X, reset=False)
-        return self._batched(lambda module, Z: module.logits(Z), X)
+        if reduce is None:
+            return self._batched(lambda module, Z: module.logits(Z), X)
+        return self._batched(lambda module, Z: reduce(module.logits(Z)), X)
 
     def decision_function(self, X):
         """Logits :math:`f(x)`; for binary problems the logit difference.
@@ -486,8 +491,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        index = self._logits(X, reduce=lambda logits: logits.argmax(1))
+        return self.classes_[index.astype(np.intp)]
 
     def score_samples(self, X):
         """Unnormalised log-density :math:`-E(x) = \\log\\sum_y e^{f(x)[y]}`.
@@ -503,7 +508,9 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        return np.logaddexp.reduce(self._logits(X), axis=1)
+        return self._logits(
+            X, reduce=lambda logits: torch.logsumexp(logits.double(), dim=1)
+        )
 
     def _sample_class_index(self, y, n_samples: int) -> np.ndarray:
         """Indices in ``classes_`` of the labels ``y`` of :meth:`sample`, one per
@@ -537,7 +544,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
                 f"{unknown[:5]}."
             )
-        return np.broadcast_to(np.array(index, dtype=np.int64), (n_samples,))
+        return np.broadcast_to(np.array(index, dtype=np.int64), (n_samples,)).copy()
 
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw from :math:`p(x)` or, with ``y``, from :math:`p(x \\mid y)`.

@@ -47,7 +47,7 @@ FAST_DENSITY = dict(
 FAST_NCE = dict(hidden_layer_sizes=(8,), max_epochs=2, sample_steps=2)
 # Deterministic draws and no example database on disk: the same examples on
 # every run.
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None)
 FEW = settings(FUZZ, max_examples=6)
 
 # Inference methods of each fitted estimator (fixture name) and their output
@@ -121,11 +121,14 @@ def call(estimator, method, X):
 
 
 # -- strategies ----------------------------------------------------------------
-def finite_arrays(n_rows=st.integers(1, 20), n_features=N_FEATURES, bound=1e6):
-    """Float64 arrays of finite values, ``|x| <= bound``."""
+def finite_arrays(n_rows=None, n_features=N_FEATURES, bound=1e6):
+    """Float64 arrays of finite values, ``|x| <= bound``, of 1 to 20 rows unless
+    ``n_rows`` (a strategy) says otherwise."""
     return hnp.arrays(
         np.float64,
-        st.tuples(n_rows, st.just(n_features)),
+        st.tuples(
+            st.integers(1, 20) if n_rows is None else n_rows, st.just(n_features)
+        ),
         elements=st.floats(-bound, bound, allow_nan=False),
     )
 
@@ -191,7 +194,7 @@ def hostile_X(draw, *, wrong_width=True):
         )
         return container(base), "sparse"
     if kind == "ragged":
-        rows = base.tolist() + [[0.0] * (N_FEATURES - 1)]
+        rows = [*base.tolist(), [0.0] * (N_FEATURES - 1)]
         return rows, "inhomogeneous"
     if kind == "None in list":
         rows = base.tolist()

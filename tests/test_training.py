@@ -70,8 +70,10 @@ def test_warm_start_continues_from_the_fitted_network(cls, blobs):
     # epochs from the same seed lands elsewhere.
     cold = fit(make(cls, max_epochs=2), *blobs)
     warm_after = parameters(estimator)
-    assert not all(torch.equal(a, b) for a, b in zip(before, warm_after))
-    assert not all(torch.allclose(a, b) for a, b in zip(warm_after, parameters(cold)))
+    assert not all(torch.equal(a, b) for a, b in zip(before, warm_after, strict=True))
+    assert not all(
+        torch.allclose(a, b) for a, b in zip(warm_after, parameters(cold), strict=True)
+    )
     assert np.all(np.isfinite(estimator.score_samples(blobs[0])))
 
 
