@@ -355,6 +355,14 @@ class BaseEnergyEstimator:
             ),
         ]
 
+    def _verbosity(self) -> dict:
+        """The net's ``verbose``; when silent, skorch's ``PrintLog`` is dropped:
+        it formats a table every epoch even when it prints nothing, about 10 %
+        of a small network's fit."""
+        if self.verbose:
+            return {"verbose": self.verbose}
+        return {"verbose": 0, "callbacks__print_log": None}
+
     def _extra_callbacks(self) -> list:
         """skorch's progress bar when ``verbose``, then the user's callbacks."""
         bar = [("progress_bar", ProgressBar())] if self.verbose else []

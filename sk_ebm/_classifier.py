@@ -420,7 +420,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             else predefined_split(Dataset(*validation)),
             callbacks=callbacks + self._extra_callbacks(),
             device=self.device,
-            verbose=self.verbose,
+            **self._verbosity(),
         )
 
     def _logits(self, X, reduce=None) -> np.ndarray:

@@ -386,7 +386,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
             train_split=None,
             callbacks=callbacks,
             device=self.device,
-            verbose=self.verbose,
+            **self._verbosity(),
         )
 
     def sample(self, n_samples=1, random_state=None):

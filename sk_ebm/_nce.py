@@ -426,7 +426,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
             train_split=None,
             callbacks=callbacks,
             device=self.device,
-            verbose=self.verbose,
+            **self._verbosity(),
         )
 
     def _energy_module(self) -> torch.nn.Module:
