@@ -18,6 +18,7 @@ from skorch.helper import predefined_split
 
 from sk_ebm._base import BaseEnergyEstimator, _check_n_samples
 from sk_ebm._net import ClassifierNet, TensorBatches
+from sk_ebm._threads import limit_torch_threads
 from sk_ebm.nn import LogitsEnergy
 from sk_ebm.objectives import HDGELoss, JEMLoss
 from sk_ebm.sampling import Gaussian, ReplayBuffer, Uniform, langevin
@@ -546,6 +547,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             )
         return np.broadcast_to(np.array(index, dtype=np.int64), (n_samples,)).copy()
 
+    @limit_torch_threads()
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw from :math:`p(x)` or, with ``y``, from :math:`p(x \\mid y)`.
 

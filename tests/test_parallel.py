@@ -84,6 +84,24 @@ def test_omp_num_threads_caps_fit_and_count_is_restored(data, two_threads, monke
     assert torch.get_num_threads() == 2
 
 
+def test_omp_num_threads_caps_classifier_sampling(data, two_threads, monkeypatch):
+    import sk_ebm._classifier
+
+    clf = EnergyClassifier(**TINY, sample_steps=2).fit(*data)
+    seen = []
+    langevin = sk_ebm._classifier.langevin
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return langevin(*args, **kwargs)
+
+    monkeypatch.setattr(sk_ebm._classifier, "langevin", recording)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    clf.sample(3, y=data[1][0], random_state=0)
+    assert seen == [1]
+    assert torch.get_num_threads() == 2
+
+
 def test_limit_never_raises_the_thread_count(monkeypatch):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
