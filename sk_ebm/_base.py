@@ -7,6 +7,7 @@ import io
 import math
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,6 +97,17 @@ def _check_n_samples(n_samples) -> None:
         or n_samples < 1
     ):
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+
+
+class _FitStart(NamedTuple):
+    """What :meth:`BaseDensityEstimator._start_fit` prepares for ``fit``."""
+
+    warm: bool
+    torch_seed: int
+    sampler_seed: int
+    Z_train: torch.Tensor
+    Z_valid: torch.Tensor | None
+    Z_monitored: torch.Tensor
 
 
 class BaseEnergyEstimator:
@@ -432,6 +444,31 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
         if self.n_features_in_ <= 4:
             return {"n_fourier_features": 64, "fourier_scale": 5.0}
         return {}
+
+    def _start_fit(self, X) -> _FitStart:
+        """Validate ``X`` and draw the seeds, the scaling (kept under
+        ``warm_start``), the validation split and the monitored rows."""
+        warm = self._warm_start()
+        X = self._validate_X(X, reset=not warm)
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples, got "
+                f"n_samples={X.shape[0]}."
+            )
+        torch_seed, sampler_seed = self._seeds()
+        rng = np.random.RandomState(sampler_seed)
+        if not warm:
+            self._fit_scaling(X)
+        train, valid = self._split(X.shape[0], rng)
+        Z_train = self._to_tensor(X[train])
+        return _FitStart(
+            warm=warm,
+            torch_seed=torch_seed,
+            sampler_seed=sampler_seed,
+            Z_train=Z_train,
+            Z_valid=None if valid is None else self._to_tensor(X[valid]),
+            Z_monitored=Z_train[np.sort(rng.permutation(len(Z_train))[:2000])],
+        )
 
     def _split(self, n: int, rng: np.random.RandomState):
         n_valid = round(self.validation_fraction * n) if self.early_stopping else 0

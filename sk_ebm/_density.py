@@ -282,34 +282,25 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         """
         for stale in ("log_partition_", "log_partition_std_"):
             self.__dict__.pop(stale, None)
-        warm = self._warm_start()
-        X = self._validate_X(X, reset=not warm)
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"EnergyDensityEstimator needs at least 2 samples, got "
-                f"n_samples={X.shape[0]}."
-            )
-        torch_seed, sampler_seed = self._seeds()
-        rng = np.random.RandomState(sampler_seed)
-        if not warm:
-            self._fit_scaling(X)
-        train, valid = self._split(X.shape[0], rng)
-        Z_train = self._to_tensor(X[train])
-        Z_valid = None if valid is None else self._to_tensor(X[valid])
+        start = self._start_fit(X)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(torch_seed)
-            if warm:
+            torch.manual_seed(start.torch_seed)
+            if start.warm:
                 module, proposal = self.net_.module_, self.net_.proposal_
             else:
-                module, proposal = self._fresh_module(Z_train, sampler_seed)
-            generator = self._generator(sampler_seed)
-            monitored = Z_train[np.sort(rng.permutation(len(Z_train))[:2000])]
+                module, proposal = self._fresh_module(start.Z_train, start.sampler_seed)
+            generator = self._generator(start.sampler_seed)
             net = self._make_net(
-                module, proposal, Z_train, Z_valid, monitored, generator
+                module,
+                proposal,
+                start.Z_train,
+                start.Z_valid,
+                start.Z_monitored,
+                generator,
             )
-            if warm and self.net_.buffer is not None and net.buffer is not None:
+            if start.warm and self.net_.buffer is not None and net.buffer is not None:
                 net.buffer = self.net_.buffer  # the chains persist too
-            self._train(net, Z_train, None, warm=warm)
+            self._train(net, start.Z_train, None, warm=start.warm)
             energy = self.net_.module_.eval()
             log_z, self.log_partition_std_ = annealed_importance_sampling(
                 energy,

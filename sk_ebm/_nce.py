@@ -356,34 +356,21 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self : NCEDensityEstimator
         """
         self.__dict__.pop("log_partition_", None)
-        warm = self._warm_start()
-        X = self._validate_X(X, reset=not warm)
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"NCEDensityEstimator needs at least 2 samples, got "
-                f"n_samples={X.shape[0]}."
-            )
-        torch_seed, sampler_seed = self._seeds()
-        rng = np.random.RandomState(sampler_seed)
-        if not warm:
-            self._fit_scaling(X)
-        train, valid = self._split(X.shape[0], rng)
-        Z_train = self._to_tensor(X[train])
-        Z_valid = None if valid is None else self._to_tensor(X[valid])
+        start = self._start_fit(X)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(torch_seed)
-            if warm:
+            torch.manual_seed(start.torch_seed)
+            if start.warm:
                 module = self.net_.module_
             else:
-                energy = self._build_module(X.shape[1])
+                energy = self._build_module(self.n_features_in_)
                 if self.base == "gaussian":
-                    energy = ResidualEnergy(energy, Gaussian.from_data(Z_train.cpu()))
-                noise = self._make_noise(Z_train, sampler_seed)
+                    base = Gaussian.from_data(start.Z_train.cpu())
+                    energy = ResidualEnergy(energy, base)
+                noise = self._make_noise(start.Z_train, start.sampler_seed)
                 module = NCEModule(energy, noise)
-            generator = self._generator(sampler_seed)
-            monitored = Z_train[np.sort(rng.permutation(len(Z_train))[:2000])]
-            net = self._make_net(module, Z_valid, monitored, generator)
-            self._train(net, Z_train, None, warm=warm)
+            generator = self._generator(start.sampler_seed)
+            net = self._make_net(module, start.Z_valid, start.Z_monitored, generator)
+            self._train(net, start.Z_train, None, warm=start.warm)
         self.noise_ = self.net_.module_.noise
         c = float(self.net_.module_.log_partition.detach())
         self.log_partition_ = c + float(np.log(self.scale_).sum())
