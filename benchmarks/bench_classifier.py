@@ -47,13 +47,10 @@ Run (torch is much slower with several threads on a shared machine)::
 
 from __future__ import annotations
 
-import argparse
-import gc
-import time
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _common import Table, make_parser, median_ratio, time_interleaved
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.linear_model import LogisticRegression
@@ -87,17 +84,6 @@ def make_models(seed):
     }
 
 
-def fit_timed(model, X, y, repeats):
-    """Fit ``repeats`` clones; return the last one and the median fit time."""
-    times = []
-    for _ in range(repeats):
-        fitted = clone(model)
-        start = time.perf_counter()
-        fitted.fit(X, y)
-        times.append(time.perf_counter() - start)
-    return fitted, float(np.median(times))
-
-
 def fit_all(X, y, seed, repeats):
     """Fit every model ``repeats`` times, the models interleaved within each
     round so that a change of the machine's load hits them alike.
@@ -106,26 +92,16 @@ def fit_all(X, y, seed, repeats):
     over the rounds of its fit time divided by that of (a) in the same round.
     """
     models = make_models(seed)
-    fitted, times = {}, {name: [] for name in models}
-    for _ in range(repeats):
-        for name, model in models.items():
-            fitted[name], elapsed = fit_timed(model, X, y, 1)
-            times[name].append(elapsed)
-    base = np.array(times[SOFTMAX])
-    return fitted, {
-        name: (float(np.median(t)), float(np.median(np.array(t) / base)))
-        for name, t in times.items()
+    times = time_interleaved(
+        {
+            name: (lambda model=model: clone(model).fit(X, y))
+            for name, model in models.items()
+        },
+        repeats,
+    )
+    return {name: t.result for name, t in times.items()}, {
+        name: (t.wall, median_ratio(t, times[SOFTMAX])) for name, t in times.items()
     }
-
-
-def energy_grad_norm(clf, X):
-    """Norm of the gradient of E(x) w.r.t. the standardised input, per row."""
-    module = clf.net_.module_.eval()
-    Z = torch.as_tensor(
-        (X - clf.mean_) / clf.scale_, dtype=torch.float32, device=clf.device
-    ).requires_grad_(True)
-    (grad,) = torch.autograd.grad(module(Z).sum(), Z)
-    return grad.norm(dim=1).double().cpu().numpy()
 
 
 def ood_scores(model, X):
@@ -133,7 +109,7 @@ def ood_scores(model, X):
     scores = {"max softmax": model.predict_proba(X).max(1)}
     if isinstance(model, EnergyClassifier):
         scores["log p(x)"] = model.score_samples(X)
-        scores["-|grad E|"] = -energy_grad_norm(model, X)
+        scores["-|grad E|"] = -model.energy_grad_norm(X)
     return scores
 
 
@@ -145,10 +121,15 @@ def ood_auroc(model, X_in, X_ood):
 
 def classification_table(title, models, times, X_test, y_test):
     print(f"\n## {title}")
-    print(
-        f"{'model':18s} {'accuracy':>8s} {'NLL':>7s} {'ECE':>7s} {'fit s':>7s}"
-        f" {'/ (a)':>6s}"
-    )
+    table = Table(
+        [
+            ("model", "", 18),
+            ("accuracy", ".4f"),
+            *((name, ".4f", 7) for name in ("NLL", "ECE")),
+            ("fit s", ".2f", 7),
+            ("/ (a)", ".2f", 6),
+        ]
+    ).header()
     rows = {}
     for name, model in models.items():
         proba = model.predict_proba(X_test)
@@ -164,41 +145,53 @@ def classification_table(title, models, times, X_test, y_test):
             "time": seconds,
             "ratio": ratio,
         }
-        print(
-            f"{name:18s} {acc:8.4f} {nll:7.4f} {ece:7.4f} {seconds:7.2f} {ratio:6.2f}"
-        )
+        table.row(name, acc, nll, ece, seconds, ratio)
     return rows
 
 
 def ood_table(title, results):
     """``results``: {ood set: {model: {score: auroc}}}."""
     print(f"\n## {title}: OOD AUROC (in-distribution rows are the positives)")
-    print(f"{'OOD set':22s} {'model':18s}" + "".join(f" {s:>11s}" for s in SCORES))
+    table = Table(
+        [("OOD set", "", 22), ("model", "", 18)] + [(s, ".4f", 11) for s in SCORES]
+    ).header()
     for ood_name, per_model in results.items():
         label = ood_name
         for name, aurocs in per_model.items():
-            cells = "".join(
-                f" {aurocs[s]:11.4f}" if s in aurocs else f" {'-':>11s}" for s in SCORES
-            )
-            print(f"{label:22s} {name:18s}{cells}")
+            table.row(label, name, *(aurocs.get(s, "-") for s in SCORES))
             label = ""
 
 
-def digits_benchmark(seed, repeats):
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, train_size=1000, stratify=y, random_state=seed
-    )
+def load_split(load, train_size, seed):
+    """``load``'s data set, split by ``train_test_split`` stratified by class."""
+    X, y = load(return_X_y=True)
+    return train_test_split(X, y, train_size=train_size, stratify=y, random_state=seed)
+
+
+def classification_benchmark(data_name, load, train_size, seed, repeats):
+    """Split, fit every model and print their classification table.
+
+    Returns the table's rows, the fitted models and the split
+    ``(X_train, X_test, y_train, y_test)``.
+    """
+    X_train, X_test, y_train, y_test = split = load_split(load, train_size, seed)
     models, times = fit_all(X_train, y_train, seed, repeats)
     rows = classification_table(
-        f"digits: {len(X_train)} training rows, {len(X_test)} test rows, "
+        f"{data_name}: {len(X_train)} training rows, {len(X_test)} test rows, "
         f"fit time median of {repeats}; / (a): median of the per-round ratios",
         models,
         times,
         X_test,
         y_test,
     )
+    return rows, models, split
 
+
+def digits_benchmark(seed, repeats):
+    rows, models, split = classification_benchmark(
+        "digits", load_digits, 1000, seed, repeats
+    )
+    X_train, X_test, y_train, y_test = split
     rng = np.random.RandomState(seed)
     images = X_test.reshape(-1, 8, 8)
     ood_sets = {
@@ -223,18 +216,8 @@ def digits_benchmark(seed, repeats):
 
 
 def tabular_benchmark(seed, repeats):
-    X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, train_size=0.6, stratify=y, random_state=seed
-    )
-    models, times = fit_all(X_train, y_train, seed, repeats)
-    rows = classification_table(
-        f"breast cancer: {len(X_train)} training rows, {len(X_test)} test rows, "
-        f"fit time median of {repeats}; / (a): median of the per-round ratios",
-        models,
-        times,
-        X_test,
-        y_test,
+    rows, models, (X_train, X_test, _, _) = classification_benchmark(
+        "breast cancer", load_breast_cancer, 0.6, seed, repeats
     )
     rng = np.random.RandomState(seed)
     mean, cov = X_train.mean(0), np.cov(X_train, rowvar=False)
@@ -262,13 +245,16 @@ def hand_written_softmax(X, y, seed, hidden=(128, 128), epochs=40, batch_size=64
     Z = torch.as_tensor((X - mean) / scale, dtype=torch.float32)
     classes, encoded = np.unique(y, return_inverse=True)
     target = torch.as_tensor(encoded, dtype=torch.int64)
+    # Initial weights from the global generator seeded with the torch seed,
+    # the batch order from a generator of its own with the same seed.
     torch.manual_seed(torch_seed)
     net = MLPEnergy(X.shape[1], hidden, n_outputs=len(classes))
+    batches = torch.Generator().manual_seed(torch_seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     net.train()
     n = Z.shape[0]
     for _ in range(epochs):
-        order = torch.randperm(n)
+        order = torch.randperm(n, generator=batches)
         Z_epoch, t_epoch = Z[order], target[order]
         for start in range(0, n, batch_size):
             optimizer.zero_grad()
@@ -286,8 +272,6 @@ def overhead(X_train, y_train, X_test, seed, repeats):
         "\n## Library overhead: EnergyClassifier(generative_weight=0) against a "
         f"hand-written torch loop (digits, median of {repeats})"
     )
-    wall = {"library": [], "hand-written": []}
-    cpu = {"library": [], "hand-written": []}
 
     def library():
         clf = EnergyClassifier(generative_weight=0, random_state=seed)
@@ -297,35 +281,26 @@ def overhead(X_train, y_train, X_test, seed, repeats):
         return hand_written_softmax(X_train, y_train, seed)
 
     library(), hand()  # warm-up: first-call costs (imports, allocator) hit neither
-    for _ in range(repeats):  # interleaved, so that load changes hit both alike
-        for name, run in (("library", library), ("hand-written", hand)):
-            gc.collect()
-            start, start_cpu = time.perf_counter(), time.process_time()
-            result = run()
-            wall[name].append(time.perf_counter() - start)
-            cpu[name].append(time.process_time() - start_cpu)
-            if name == "library":
-                clf = result
-            else:
-                net, mean, scale = result
+    # Interleaved, so that load changes hit both alike.
+    times = time_interleaved({"library": library, "hand-written": hand}, repeats)
+    clf = times["library"].result
+    net, mean, scale = times["hand-written"].result
     with torch.no_grad():
         Z_test = torch.as_tensor((X_test - mean) / scale, dtype=torch.float32)
         hand_logits = net(Z_test).double().numpy()
     difference = np.abs(clf.decision_function(X_test) - hand_logits).max()
-    print(f"{'':14s} {'wall s':>7s} {'CPU s':>7s}   wall-clock runs")
-    for name in wall:
-        print(
-            f"{name:14s} {np.median(wall[name]):7.3f} {np.median(cpu[name]):7.3f}"
-            f"   {np.round(wall[name], 3).tolist()}"
-        )
+    table = Table(
+        [("loop", "", 14), ("wall s", ".3f", 7), ("CPU s", ".3f", 7), "wall-clock runs"]
+    ).header()
+    for name, t in times.items():
+        table.row(name, t.wall, t.cpu, str(np.round(t.wall_runs, 3).tolist()))
     # Each pair runs back to back, so the median of the per-pair ratios is the
     # estimate least affected by the machine's load drifting during the run.
-    pairs = np.array(cpu["library"]) / np.array(cpu["hand-written"])
-    percent = 100.0 * (np.median(pairs) - 1)
-    percent_wall = 100.0 * (
-        np.median(np.array(wall["library"]) / np.array(wall["hand-written"])) - 1
-    )
-    percent_min = 100.0 * (np.min(cpu["library"]) / np.min(cpu["hand-written"]) - 1)
+    lib, hand_loop = times["library"], times["hand-written"]
+    pairs = np.array(lib.cpu_runs) / np.array(hand_loop.cpu_runs)
+    percent = 100.0 * (median_ratio(lib, hand_loop, "cpu") - 1)
+    percent_wall = 100.0 * (median_ratio(lib, hand_loop) - 1)
+    percent_min = 100.0 * (np.min(lib.cpu_runs) / np.min(hand_loop.cpu_runs) - 1)
     print(f"CPU-time ratio per pair: {np.round(pairs, 3).tolist()}")
     print(
         f"overhead {percent:+.1f} % CPU time (median of the pairs), "
@@ -374,9 +349,14 @@ def semi_supervised(seeds=(0, 1, 2), n_labels=5):
         f"\n## Semi-supervised two spirals: 1000 rows, {n_labels} labels per class,"
         " test accuracy on 1000 fresh rows"
     )
-    print(
-        f"{'seed':>4s}  {'JEM, all rows':>13s}  {'JEM, labelled':>13s}  LabelSpreading"
-    )
+    table = Table(
+        [
+            ("seed", "d"),
+            ("JEM, all rows", ".3f"),
+            ("JEM, labelled", ".3f"),
+            ("LabelSpreading", ".3f"),
+        ]
+    ).header()
     gains = []
     for seed in seeds:
         X, y = make_two_spirals(n_samples=1000, random_state=seed)
@@ -395,21 +375,15 @@ def semi_supervised(seeds=(0, 1, 2), n_labels=5):
         spreading = LabelSpreading(gamma=20).fit(X, y_semi)
         scores = [m.score(X_test, y_test) for m in (semi, labeled_only, spreading)]
         gains.append(scores[0] - scores[1])
-        print(f"{seed:4d}  {scores[0]:13.3f}  {scores[1]:13.3f}  {scores[2]:14.3f}")
+        table.row(seed, *scores)
     print(f"mean gain of the unlabelled rows: {np.mean(gains):+.3f}")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = make_parser(__doc__, quick="one repeat", repeats=3)
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, _ = train_test_split(
-        X, y, train_size=1000, stratify=y, random_state=args.seed
-    )
+    X_train, X_test, y_train, _ = load_split(load_digits, 1000, args.seed)
     # First, while the process holds few Python objects: every fit allocates
     # some, and the garbage collector's full passes over a heap filled by the
     # rest of the benchmark slow the library's loop more than the bare one.

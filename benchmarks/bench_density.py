@@ -26,31 +26,23 @@ Run::
 
 from __future__ import annotations
 
-import argparse
-import time
+from functools import partial
 
 import numpy as np
+from _common import (
+    TOYS,
+    Table,
+    fit_gmm,
+    fit_kde,
+    make_parser,
+    median_ratio,
+    time_call,
+    time_interleaved,
+)
 from scipy.special import logsumexp
-from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KernelDensity
 
 from sk_ebm import EnergyDensityEstimator, NCEDensityEstimator
-from sk_ebm.datasets import (
-    make_checkerboard,
-    make_eight_gaussians,
-    make_pinwheel,
-    make_rings,
-    make_two_spirals,
-)
-
-TOYS = {
-    "two_spirals": make_two_spirals,
-    "rings": make_rings,
-    "checkerboard": make_checkerboard,
-    "eight_gaussians": make_eight_gaussians,
-    "pinwheel": make_pinwheel,
-}
 
 
 def grid_log_mass(estimator, X, resolution=0.01, margin=2.0):
@@ -64,32 +56,23 @@ def grid_log_mass(estimator, X, resolution=0.01, margin=2.0):
     return logsumexp(estimator.score_samples(grid)) + 2 * np.log(resolution)
 
 
-def fit_kde(X):
-    search = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(-2, 0, 20)})
-    return search.fit(X).best_estimator_
-
-
-def fit_gmm(X, seed):
-    candidates = [
-        GaussianMixture(k, random_state=seed, n_init=2).fit(X) for k in range(1, 41, 3)
-    ]
-    return min(candidates, key=lambda g: g.bic(X))
-
-
 def quality_table(n_train, n_test, seed, curves):
     print(f"\n## Test log-likelihood (nats/sample), n_train={n_train}, n_test={n_test}")
-    header = (
-        f"{'toy':16s} {'EBM (AIS)':>10s} {'EBM (grid)':>10s} {'KDE':>8s} {'GMM':>8s}"
-        f" {'AIS-grid':>9s} {'AIS se':>7s} {'epochs':>6s} {'fit s':>6s}"
-    )
-    print(header)
+    log_liks = ("EBM (AIS)", "EBM (grid)", "KDE", "GMM", "AIS-grid", "AIS se")
+    table = Table(
+        [
+            ("toy", "", 23),
+            *((c, ".3f", 7) for c in log_liks),
+            ("epochs", "d"),
+            ("fit s", ".1f"),
+        ]
+    ).header()
     rows, histories = [], {}
     for name, make in TOYS.items():
         X, _ = make(n_train, random_state=seed)
         X_test, _ = make(n_test, random_state=seed + 1)
-        start = time.perf_counter()
-        ebm = EnergyDensityEstimator(random_state=seed).fit(X)
-        fit_time = time.perf_counter() - start
+        fit = time_call(EnergyDensityEstimator(random_state=seed).fit, X)
+        ebm = fit.result
         ais = ebm.score(X_test)
         error = grid_log_mass(ebm, X)
         kde = fit_kde(X).score(X_test) / len(X_test)
@@ -100,17 +83,27 @@ def quality_table(n_train, n_test, seed, curves):
             history[:, "train_log_likelihood"],
             history[:, "valid_log_likelihood"],
         )
-        print(
-            f"{name:16s} {ais:10.3f} {ais + error:10.3f} {kde:8.3f} {gmm:8.3f}"
-            f" {error:9.3f} {ebm.log_partition_std_:7.3f} {len(history):6d}"
-            f" {fit_time:6.1f}"
+        table.row(
+            name,
+            ais,
+            ais + error,
+            kde,
+            gmm,
+            error,
+            ebm.log_partition_std_,
+            len(history),
+            fit.wall,
         )
-    mean = np.mean(rows, axis=0)
-    print(
-        f"{'mean':16s} {mean[0]:10.3f} {mean[1]:10.3f} {mean[2]:8.3f} {mean[3]:8.3f}"
-        f" {np.abs(np.array(rows)[:, 4]).max():9.3f} (max |AIS-grid|)"
-    )
     rows = np.array(rows)
+    mean = rows.mean(0)
+    table.row(
+        "mean (max abs AIS-grid)",
+        *mean[:4],
+        np.abs(rows[:, 4]).max(),
+        "",
+        "",
+        "",
+    )
     print(
         "targets: EBM >= GMM - 0.05 on every toy:",
         bool(np.all(rows[:, 1] >= rows[:, 3] - 0.05)),
@@ -125,31 +118,45 @@ def quality_table(n_train, n_test, seed, curves):
 
 def nce_table(n_train, n_test, seed, noises):
     print(f"\n## NCEDensityEstimator, n_train={n_train}, n_test={n_test}")
-    print(
-        f"{'toy':16s} {'noise':9s} {'NCE (c)':>8s} {'NCE (grid)':>10s}"
-        f" {'c error':>8s} {'epochs':>6s} {'fit s':>6s}"
-    )
+    log_liks = ("NCE (c)", "NCE (grid)", "c error")
+    table = Table(
+        [
+            ("toy", "", 23),
+            ("noise", "", 8),
+            *((c, ".3f") for c in log_liks),
+            ("epochs", "d"),
+            ("fit s", ".1f"),
+        ]
+    ).header()
     rows = {noise: [] for noise in noises}
     for name, make in TOYS.items():
         X, _ = make(n_train, random_state=seed)
         X_test, _ = make(n_test, random_state=seed + 1)
         for noise in noises:
-            start = time.perf_counter()
-            nce = NCEDensityEstimator(noise=noise, random_state=seed).fit(X)
-            fit_time = time.perf_counter() - start
+            fit = time_call(NCEDensityEstimator(noise=noise, random_state=seed).fit, X)
+            nce = fit.result
             learned = nce.score(X_test)
             error = grid_log_mass(nce, X)
             rows[noise].append((learned, learned - error, error))
-            print(
-                f"{name:16s} {noise:9s} {learned:8.3f} {learned - error:10.3f}"
-                f" {error:8.3f} {len(nce.net_.history):6d} {fit_time:6.1f}"
+            table.row(
+                name,
+                noise,
+                learned,
+                learned - error,
+                error,
+                len(nce.net_.history),
+                fit.wall,
             )
     for noise, values in rows.items():
         values = np.array(values)
         mean = values.mean(0)
-        print(
-            f"{'mean':16s} {noise:9s} {mean[0]:8.3f} {mean[1]:10.3f}"
-            f" {np.abs(values[:, 2]).max():8.3f} (max |c error|)"
+        table.row(
+            "mean (max abs c error)",
+            noise,
+            *mean[:2],
+            np.abs(values[:, 2]).max(),
+            "",
+            "",
         )
 
 
@@ -180,15 +187,16 @@ def print_curves(histories):
 
 def timing(repeats, n_fit, n_kde_train, n_query, seed):
     print(f"\n## Timing (median of {repeats} runs)")
+    make_rings = TOYS["rings"]
     X, _ = make_rings(n_fit, random_state=seed)
-    fit_times = []
-    for r in range(repeats):
-        start = time.perf_counter()
-        EnergyDensityEstimator(random_state=seed + r).fit(X)
-        fit_times.append(time.perf_counter() - start)
+    seeds = iter(range(seed, seed + repeats))  # run r fits with seed + r
+    fit = time_call(
+        lambda: EnergyDensityEstimator(random_state=next(seeds)).fit(X),
+        repeats=repeats,
+    )
     print(
         f"EnergyDensityEstimator() fit on {n_fit} 2-D points, AIS included: "
-        f"{np.median(fit_times):.1f} s (target < 60 s)"
+        f"{fit.wall:.1f} s (target < 60 s)"
     )
     X_big, _ = make_rings(n_kde_train, random_state=seed)
     X_query, _ = make_rings(n_query, random_state=seed + 1)
@@ -196,27 +204,28 @@ def timing(repeats, n_fit, n_kde_train, n_query, seed):
     # Scoring cost does not depend on the training size for the EBM; a short fit
     # on the same 100 000 rows gives the same network as the defaults.
     ebm = EnergyDensityEstimator(max_epochs=2, random_state=seed).fit(X_big)
-    ratios = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        kde.score_samples(X_query)
-        t_kde = time.perf_counter() - start
-        start = time.perf_counter()
-        ebm.score_samples(X_query)
-        t_ebm = time.perf_counter() - start
-        ratios.append(t_kde / t_ebm)
-        print(f"  KDE {t_kde:.3f} s, EBM {t_ebm:.4f} s")
+
+    def print_round(_, times):
+        kde_s, ebm_s = times["KDE"].wall_runs[-1], times["EBM"].wall_runs[-1]
+        print(f"  KDE {kde_s:.3f} s, EBM {ebm_s:.4f} s")
+
+    times = time_interleaved(
+        {
+            "KDE": partial(kde.score_samples, X_query),
+            "EBM": partial(ebm.score_samples, X_query),
+        },
+        repeats,
+        on_round=print_round,
+    )
     print(
         f"score_samples of {n_query} rows, {n_kde_train} training rows: EBM is "
-        f"{np.median(ratios):.0f}x faster than KernelDensity (target >= 50x)"
+        f"{median_ratio(times['KDE'], times['EBM']):.0f}x faster than KernelDensity"
+        " (target >= 50x)"
     )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = make_parser(__doc__, quick="fewer points, smoke run", repeats=3)
     parser.add_argument("--curves", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--no-ebm", action="store_true", help="skip the EBM table")

@@ -41,10 +41,10 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
+from _common import Table, make_parser, time_call
 
 TARGET = 1.5
 N_CLASSES = 10
@@ -137,22 +137,21 @@ def child(case: int, n_samples: int, n_features: int) -> dict:
     X = np.random.default_rng(0).standard_normal((n_samples, n_features))
     call = getattr(estimator, method)
     call(X[:1000])
-    start = time.perf_counter()
     with PeakRSS() as peak:
-        out = call(X)
-    seconds = time.perf_counter() - start
+        timing = time_call(call, X)
+    out = timing.result
     return {
         "estimator": name,
         "method": method,
         "growth": peak.growth,
         "ratio": peak.growth / X.nbytes,
         "output_ratio": out.nbytes / X.nbytes,
-        "seconds": seconds,
+        "seconds": timing.wall,
     }
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = make_parser(__doc__, seed=False)
     parser.add_argument("--n-samples", type=int, default=2_000_000)
     parser.add_argument("--n-features", type=int, default=32)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -167,13 +166,18 @@ def main(argv=None) -> int:
         f"peak RSS growth during one call, as a ratio to X.nbytes "
         f"(target <= {TARGET})"
     )
-    header = (
-        f"{'estimator':<24} {'method':<19} {'growth MB':>9} {'ratio':>6} "
-        f"{'output':>6} {'time s':>6}  ok"
-    )
-    print(header)
-    print("-" * len(header))
-    failed = 0
+    table = Table(
+        [
+            ("estimator", "", 24),
+            ("method", "", 19),
+            ("growth MB", ".1f"),
+            ("ratio", ".3f", 6),
+            ("output", ".3f", 6),
+            ("time s", ".1f", 6),
+            ("ok", "", 6),
+        ]
+    ).header()
+    failed, errors = 0, []
     for case in range(len(CASES)):
         command = [
             sys.executable,
@@ -186,17 +190,24 @@ def main(argv=None) -> int:
         if run.returncode != 0:
             failed += 1
             name, method = CASES[case]
-            print(f"{name:<24} {method:<19} failed:\n{run.stderr[-2000:]}")
+            table.row(name, method, "", "", "", "", "failed")
+            errors.append(f"{name}.{method} failed:\n{run.stderr[-2000:]}")
             continue
         r = json.loads(run.stdout.strip().splitlines()[-1])
         ok = r["ratio"] <= TARGET
         failed += not ok
-        print(
-            f"{r['estimator']:<24} {r['method']:<19} {r['growth'] / 1e6:>9.1f} "
-            f"{r['ratio']:>6.3f} {r['output_ratio']:>6.3f} {r['seconds']:>6.1f}  "
-            f"{'yes' if ok else 'NO'}"
+        table.row(
+            r["estimator"],
+            r["method"],
+            r["growth"] / 1e6,
+            r["ratio"],
+            r["output_ratio"],
+            r["seconds"],
+            "yes" if ok else "NO",
         )
     print("output: the returned array's size as a ratio to X.nbytes")
+    for error in errors:
+        print(f"\n{error}")
     return int(failed > 0)
 
 

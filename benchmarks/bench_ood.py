@@ -53,18 +53,17 @@ Run (torch is much slower with several threads on a shared machine)::
 
 from __future__ import annotations
 
-import argparse
 import copy
 import time
 import warnings
 from functools import partial
 
 import numpy as np
+from _common import Table, fit_gmm, fit_kde, make_parser, time_call
 from sklearn.datasets import load_digits, load_wine
 from sklearn.ensemble import IsolationForest
-from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.neighbors import KernelDensity, LocalOutlierFactor
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
@@ -127,20 +126,6 @@ def sk_ebm_rows(quick):
     return rows
 
 
-def fit_gmm(X, seed):
-    candidates = [
-        GaussianMixture(k, covariance_type="full", random_state=seed).fit(X)
-        for k in (1, 2, 4, 8)
-        if k <= len(X) // 2
-    ]
-    return min(candidates, key=lambda gmm: gmm.bic(X))
-
-
-def fit_kde(X):
-    search = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(-1.5, 1, 21)})
-    return search.fit(X).best_estimator_
-
-
 def fit_baseline(name, X, seed):
     scaler = StandardScaler().fit(X)
     Z = scaler.transform(X)
@@ -151,9 +136,9 @@ def fit_baseline(name, X, seed):
     elif name == "OneClassSVM":
         model = OneClassSVM(gamma="scale", nu=0.05).fit(Z)
     elif name == "GaussianMixture (BIC)":
-        model = fit_gmm(Z, seed)
+        model = fit_gmm(Z, seed, n_components=(1, 2, 4, 8), n_init=1)
     else:
-        model = fit_kde(Z)
+        model = fit_kde(Z, bandwidths=np.logspace(-1.5, 1, 21))
     return make_pipeline(scaler, model)
 
 
@@ -227,14 +212,19 @@ def evaluate(scores_in, scores_out):
     }
 
 
+def fit_or_error(fit, *args):
+    """(fitted model, None), or (None, error message) where the fit fails."""
+    try:
+        return fit(*args), None
+    except Exception as err:  # reported in the table, counted as chance
+        return None, f"{type(err).__name__}: {err}"
+
+
 def timed(fit, *args):
     """(fitted model or None, seconds, error message or None)."""
-    start = time.perf_counter()
-    try:
-        model, error = fit(*args), None
-    except Exception as err:  # reported in the table, counted as chance
-        model, error = None, f"{type(err).__name__}: {err}"
-    return model, time.perf_counter() - start, error
+    timing = time_call(fit_or_error, fit, *args)
+    model, error = timing.result
+    return model, timing.wall, error
 
 
 def fit_detector(estimator, method, X, y):
@@ -301,15 +291,21 @@ def aggregate(runs):
 
 def task_table(task, rows, failures, repeats):
     print(f"\n## {task}: mean of {repeats} run(s); in-distribution rows are positives")
-    print(f"{'detector':38s} {'AUROC':>7s} {'(std)':>7s} {'FPR@95':>7s} {'fit s':>7s}")
+    table = Table(
+        [
+            ("detector", "", 38),
+            ("AUROC", ".4f", 7),
+            ("(std)", ".4f", 7),
+            ("FPR@95", ".4f", 7),
+            ("fit s", ".1f", 7),
+            "failed fits",
+        ]
+    ).header()
     for row, m in rows.items():
         note = ""
         if failures[row]:
-            note = f"  FAILED {len(failures[row])}/{repeats}: {failures[row][0][:70]}"
-        print(
-            f"{row:38s} {m['auroc']:7.4f} {m['auroc_std']:7.4f} {m['fpr']:7.4f}"
-            f" {m['fit']:7.1f}{note}"
-        )
+            note = f"{len(failures[row])}/{repeats}: {failures[row][0][:70]}"
+        table.row(row, m["auroc"], m["auroc_std"], m["fpr"], m["fit"], note)
 
 
 def summary_table(summary, failures, quick):
@@ -317,11 +313,11 @@ def summary_table(summary, failures, quick):
     rows = list(summary[tasks[0]])
     short = [SHORT_NAMES.get(task, task[:10]) for task in tasks]
     print("\n## Summary: AUROC per task (failed fits count as 0.5)")
-    print(
-        f"{'detector':38s}"
-        + "".join(f" {s:>10s}" for s in short)
-        + f" {'mean':>7s} {'FPR@95':>7s}"
-    )
+    table = Table(
+        [("detector", "", 38)]
+        + [(s, ".4f", 10) for s in short]
+        + [("mean", ".4f", 7), ("FPR@95", ".4f", 7)]
+    ).header()
     means = {}
     for row in rows:
         aurocs = [summary[task][row]["auroc"] for task in tasks]
@@ -330,8 +326,8 @@ def summary_table(summary, failures, quick):
         flags = [
             "*" if failures[task][row] else " " for task in tasks
         ]  # failed at least once
-        cells = "".join(f" {a:9.4f}{f}" for a, f in zip(aurocs, flags, strict=True))
-        print(f"{row:38s}{cells} {means[row]:7.4f} {np.mean(fprs):7.4f}")
+        cells = [f"{a:.4f}{f}" for a, f in zip(aurocs, flags, strict=True)]
+        table.row(row, *cells, means[row], np.mean(fprs))
     print("(* = the fit failed in at least one run)")
 
     configs = sk_ebm_rows(quick)
@@ -356,10 +352,7 @@ def summary_table(summary, failures, quick):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer epochs")
-    parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = make_parser(__doc__, quick="fewer epochs", repeats=1)
     args = parser.parse_args()
     # skorch and scikit-learn warnings (convergence, deprecations) would bury
     # the tables.

@@ -30,14 +30,13 @@ Run it without ``OMP_NUM_THREADS`` (the realistic case)::
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
-import time
+from functools import partial
 
 import joblib
 import numpy as np
 import torch
+from _common import Table, make_parser, time_call, time_interleaved
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 
@@ -68,15 +67,13 @@ def search(X, y, n_jobs, backend):
         refit=False,
         n_jobs=n_jobs,
     )
-    start = time.perf_counter()
     with joblib.parallel_config(backend=backend):
         grid.fit(X, y)
-    return time.perf_counter() - start, grid.cv_results_
+    return grid.cv_results_
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = make_parser(__doc__, repeats=3, seed=False)
     parser.add_argument("--backend", default="loky", choices=["loky", "threading"])
     args = parser.parse_args()
 
@@ -92,39 +89,48 @@ def main():
         f"n_jobs=2 on the {args.backend} backend"
     )
     EnergyClassifier(max_epochs=1).fit(X, y)  # warm torch up in this process
-    cold, _ = search(X, y, 2, args.backend)
+    cold = time_call(search, X, y, 2, args.backend).wall
     print(f"first n_jobs=2 search (starting the workers): {cold:.1f} s")
 
-    runs = {"n_jobs=1": [], "n_jobs=1, 1 thread": [], "n_jobs=2": []}
-    results = {}
-    for repeat in range(args.repeats):
-        for name in runs:
-            one_thread = name == "n_jobs=1, 1 thread"
-            torch.set_num_threads(1 if one_thread else default_threads)
-            seconds, results[name] = search(
-                X, y, 2 if name == "n_jobs=2" else 1, args.backend
-            )
-            runs[name].append(seconds)
-        torch.set_num_threads(default_threads)
+    def run(n_jobs, n_threads):
+        torch.set_num_threads(n_threads)
+        return search(X, y, n_jobs, args.backend)
+
+    def print_round(repeat, times):
         print(
             f"repeat {repeat}: "
-            + ", ".join(f"{name} {t[-1]:.1f} s" for name, t in runs.items())
+            + ", ".join(f"{name} {t.wall_runs[-1]:.1f} s" for name, t in times.items())
             + f" (load average {os.getloadavg()[0]:.2f})",
             flush=True,
         )
 
-    median = {name: statistics.median(t) for name, t in runs.items()}
+    # The last call of every round leaves torch on its default thread count.
+    times = time_interleaved(
+        {
+            "n_jobs=1": partial(run, 1, default_threads),
+            "n_jobs=1, 1 thread": partial(run, 1, 1),
+            "n_jobs=2": partial(run, 2, default_threads),
+        },
+        args.repeats,
+        on_round=print_round,
+    )
+    results = {name: timing.result for name, timing in times.items()}
+
     print()
-    print("| run | median time (s) | torch threads in fits | n_jobs=2 speed-up |")
-    print("|---|---|---|---|")
-    for name, seconds in median.items():
+    table = Table(
+        [
+            ("run", "", 18),
+            ("median time (s)", ".1f"),
+            "torch threads in fits",
+            "n_jobs=2 speed-up",
+        ]
+    ).header()
+    for name, timing in times.items():
         threads = sorted(
             {int(t) for i in range(3) for t in results[name][f"split{i}_test_threads"]}
         )
-        print(
-            f"| {name} | {seconds:.1f} | {threads} | "
-            f"{seconds / median['n_jobs=2']:.2f}x |"
-        )
+        speed_up = timing.wall / times["n_jobs=2"].wall
+        table.row(name, timing.wall, str(threads), f"{speed_up:.2f}x")
     accuracy = {name: r["mean_test_accuracy"] for name, r in results.items()}
     print(
         "largest difference of the mean CV accuracies, n_jobs=2 against n_jobs=1 "

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from sk_ebm._base import (
-    BaseDensityEstimator,
-    BaseEnergyEstimator,
+from sk_ebm._callbacks import LogLikelihoodMonitor, stopping_callbacks
+from sk_ebm._density_base import BaseDensityEstimator
+from sk_ebm._mixtures import (
     defensive_mixture,
     fit_mixture,
+    placeholder_mixture,
     torch_mixture,
 )
-from sk_ebm._net import EnergyNet, LogLikelihoodMonitor, TensorBatches
-from sk_ebm._threads import limit_torch_threads
-from sk_ebm.nn import ResidualEnergy
-from sk_ebm.objectives import ContrastiveDivergenceLoss, ImportanceSamplingNLL
-from sk_ebm.sampling import (
-    Gaussian,
-    ReplayBuffer,
-    Uniform,
-    annealed_importance_sampling,
-)
+from sk_ebm._net import ImportanceNet, PCDNet
+from sk_ebm._params import common_constraints
+from sk_ebm._state import Fitted, register
+from sk_ebm.sampling import annealed_importance_sampling
 
 __all__ = ["EnergyDensityEstimator"]
 
@@ -40,20 +33,20 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     likelihood on internally standardised features with one of two gradient
     estimators (``objective``):
 
-    - ``"importance"`` (default): :math:`\log Z` and its gradient estimated at
-      every step by importance sampling from a widened mixture fitted to the data
-      (accurate in low dimension; no Markov chain);
+    - ``"importance"`` (``"auto"`` up to 64 features): :math:`\log Z` and its
+      gradient estimated at every step by importance sampling from a widened
+      mixture fitted to the data (accurate in low dimension; no Markov chain);
     - ``"pcd"``: persistent contrastive divergence, negatives from short-run
       Langevin chains in a replay buffer (JEM/IGEBM practice; scales to higher
       dimension, with the ``energy_reg`` penalty as stabiliser).
 
-    A share ``validation_fraction`` of the rows is held out and training stops
-    when their normalised log-likelihood has not improved for
-    ``n_iter_no_change`` epochs; the best weights are kept. After training,
-    ``log_partition_`` is estimated by annealed importance sampling (AIS), so
-    :meth:`score_samples` is a normalised log-density in the data's units
-    (the Jacobian of the standardisation included) and :meth:`score` can select
-    hyper-parameters in :class:`~sklearn.model_selection.GridSearchCV`.
+    By default (``early_stopping``) a share ``validation_fraction`` of the rows
+    is held out and training stops when their normalised log-likelihood has not
+    improved for ``n_iter_no_change`` epochs; the best weights are kept. After
+    training, ``log_partition_`` is estimated by annealed importance sampling
+    (AIS), so :meth:`score_samples` is a normalised log-density in the data's
+    units (the Jacobian of the standardisation included) and :meth:`score` can
+    select hyper-parameters in :class:`~sklearn.model_selection.GridSearchCV`.
 
     Parameters
     ----------
@@ -67,7 +60,8 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         Keyword arguments of the module class (or of the default MLP, e.g.
         ``{"n_fourier_features": 0, "spectral_norm": True}``).
     hidden_layer_sizes : tuple of int, default=(64, 64)
-        Widths of the default MLP energy.
+        Widths of the default MLP energy (which adds 64 random Fourier features
+        to inputs of at most 4 features).
     image_shape : tuple of int, default=None
         ``(height, width[, channels])`` of rows that are flattened images; selects
         the convolutional energy.
@@ -75,71 +69,101 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         Gradient estimator of the log-likelihood (see above); ``"auto"`` takes
         ``"importance"`` up to 64 features and ``"pcd"`` above.
     base : {"gaussian", "gmm"} or None, default="gaussian"
-        Fixed base density :math:`q_0` fitted to the training rows. Its
-        quadratic growth keeps :math:`e^{-E}` integrable whatever the network
+        Fixed base density :math:`q_0` fitted to the standardised training rows:
+        a full-covariance Gaussian or the Gaussian mixture of ``n_components``.
+        Its quadratic growth keeps :math:`e^{-E}` integrable whatever the network
         learns; None uses the network alone.
     n_components : int or "auto", default="auto"
-        Components of the Gaussian mixture fitted to the data (proposal, and base
-        with ``base="gmm"``); ``"auto"`` selects them by BIC, keeping at least 10
-        rows per free parameter.
+        Components of the Gaussian mixture fitted to (at most 10 000 of) the
+        training rows: the proposal is that mixture, widened, plus a broad
+        Gaussian, and the base with ``base="gmm"``. ``"auto"`` selects them by
+        BIC among 1 to 32, keeping at least 10 rows per free parameter.
     max_epochs : int, default=200
+        Passes over the training rows; fewer when early stopping.
     batch_size : int, default=512
+        Rows per gradient step (and, with PCD, chains drawn from the buffer).
     lr : float, default=1e-2
-        Adam learning rate, divided by 3.3 when the validation log-likelihood
-        stalls for ``n_iter_no_change // 4`` epochs.
+        Adam learning rate; with ``early_stopping``, multiplied by 0.3 when the
+        validation log-likelihood stalls for ``n_iter_no_change // 4`` epochs.
     weight_decay : float, default=0.0
+        Adam's L2 penalty on the network's weights.
     n_importance_samples : int, default=2048
-        Proposal draws per step (``objective="importance"``) and per epoch
-        evaluation of the validation log-likelihood.
+        Proposal draws per gradient step (``objective="importance"``). The
+        log-likelihood recorded per epoch uses ``max(n_importance_samples,
+        16384)`` draws, the same every epoch.
     sgld_steps : int, default=20
-        Langevin steps per iteration (``objective="pcd"``).
+        Langevin steps per iteration for the negatives (``objective="pcd"``).
     sgld_step_size : float, default=0.1
+        Gradient step :math:`a` of those Langevin updates, in standardised units.
     sgld_noise : float or "exact", default="exact"
-        Noise standard deviation; ``"exact"`` is :math:`\sqrt{2a}`.
+        Their noise standard deviation; ``"exact"`` is :math:`\sqrt{2a}`.
     buffer_size : int, default=10000
+        Persistent Langevin chains of the replay buffer (``objective="pcd"``).
     reinit_freq : float, default=0.05
+        Share of the chains drawn from the buffer that restart from
+        ``buffer_init`` at each step.
     buffer_init : {"gaussian", "uniform"}, default="gaussian"
-        Chain restarts from a Gaussian fitted to the data (JEM++) or from the
-        uniform distribution over the data's range.
+        Initial distribution of the chains: a Gaussian fitted to the standardised
+        training rows (JEM++) or the uniform distribution over their range.
     energy_reg : float, default=0.0
-        Weight of the L2 penalty on the learned energies.
+        Weight of the L2 penalty on the learned energies (without the base): of
+        the training rows, and with PCD also of the negatives.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows and stop on their
-        log-likelihood.
+        Hold out ``validation_fraction`` of the rows and stop when their
+        log-likelihood (``valid_log_likelihood`` in the history) has not
+        improved for ``n_iter_no_change`` epochs; the best epoch's weights are
+        kept.
     validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping``.
     n_iter_no_change : int, default=30
+        Epochs without improvement of the validation log-likelihood before
+        stopping.
     ais_chains : int, default=2000
+        AIS chains that estimate ``log_partition_`` after training, started from
+        the proposal; more chains lower ``log_partition_std_``.
     ais_temperatures : int, default=300
+        Annealing steps of each AIS chain from the proposal to the model, one
+        MALA step each; more steps give a more accurate estimate.
     sample_steps : int, default=50
         MALA steps applied by :meth:`sample` after importance resampling.
     device : str, default="cpu"
         Any torch device, e.g. ``"cuda"``.
     callbacks : list of skorch callbacks, default=None
+        Added to the net's, e.g. ``skorch.callbacks.Checkpoint``.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights, data order, sampling and AIS.
+        Seeds the weights, batch order, validation split, mixtures, chains,
+        proposal draws and AIS; the same int gives the same result on the CPU,
+        also when fits run in threads.
     verbose : int, default=0
         With a positive value, skorch prints a table of the epochs and shows a
         progress bar of the batches.
     warm_start : bool, default=False
         Continue training the fitted network (and, for PCD, its chains) on the
         next call to :meth:`fit`, with a fresh optimizer, instead of starting
-        afresh; the input scaling of the first fit is kept. After a
+        afresh; the input scaling and the mixtures of the first fit are kept, and
+        ``log_partition_`` is estimated anew. After a
         :class:`~sk_ebm.exceptions.DivergenceError`, this resumes from the
         restored weights, e.g. with a lower ``lr``.
 
     Attributes
     ----------
-    net_ : EnergyNet
-        The fitted skorch net; ``net_.history`` holds the loss and the train and
-        validation log-likelihood per epoch.
+    net_ : skorch.NeuralNet
+        The fitted net, a ``PCDNet`` or ``ImportanceNet`` of ``sk_ebm._net``;
+        ``net_.history`` holds the loss and the train and validation
+        log-likelihood per epoch, ``net_.proposal_`` the proposal.
+    n_components_ : int
+        Components of the Gaussian mixture fitted to the training rows (chosen
+        by BIC with ``n_components="auto"``): the proposal is that mixture
+        widened plus one broad Gaussian, and the base with ``base="gmm"``.
     log_partition_ : float
         AIS estimate of :math:`\log Z = \log \int e^{-E(x)} dx` in the data's
         units, so that ``score_samples(X) == -E(X) - log_partition_``.
     log_partition_std_ : float
         Its standard error.
     mean_, scale_ : ndarray of shape (n_features,)
-        Internal standardisation.
+        Internal standardisation, ``z = (x - mean_) / scale_``.
     n_features_in_ : int
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string feature names.
 
@@ -174,7 +198,15 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **BaseEnergyEstimator._common_parameter_constraints,
+        **common_constraints(
+            "sgld_steps",
+            "sgld_step_size",
+            "sgld_noise",
+            "buffer_size",
+            "reinit_freq",
+            "buffer_init",
+            "energy_reg",
+        ),
         "objective": [StrOptions({"auto", "importance", "pcd"})],
         "base": [StrOptions({"gmm", "gaussian"}), None],
         "n_components": [
@@ -182,13 +214,15 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
             StrOptions({"auto"}),
         ],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
-        "buffer_init": [StrOptions({"gaussian", "uniform"})],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "ais_chains": [Interval(Integral, 2, None, closed="left")],
         "ais_temperatures": [Interval(Integral, 1, None, closed="left")],
-        "sample_steps": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    _fitted_attributes: dict = {
+        **BaseDensityEstimator._common_fitted_attributes,
+        "n_components_": Fitted("int", from_tensor="proposal.log_weights", offset=-1),
+        "log_partition_": Fitted("float"),
+        "log_partition_std_": Fitted("float"),
     }
 
     def __init__(
@@ -266,141 +300,102 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         return "importance" if self.n_features_in_ <= 64 else "pcd"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    @limit_torch_threads()
     def fit(self, X, y=None):
         """Fit the energy network to ``X``, then estimate its log-partition.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training rows.
         y : None
             Ignored.
 
         Returns
         -------
         self : EnergyDensityEstimator
+            The fitted estimator.
         """
         for stale in ("log_partition_", "log_partition_std_"):
             self.__dict__.pop(stale, None)
-        start = self._start_fit(X)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(start.torch_seed)
-            if start.warm:
-                module, proposal = self.net_.module_, self.net_.proposal_
-            else:
-                module, proposal = self._fresh_module(start.Z_train, start.sampler_seed)
-            generator = self._generator(start.sampler_seed)
-            net = self._make_net(
-                module,
-                proposal,
-                start.Z_train,
-                start.Z_valid,
-                start.Z_monitored,
-                generator,
-            )
-            if start.warm and self.net_.buffer is not None and net.buffer is not None:
-                net.buffer = self.net_.buffer  # the chains persist too
-            self._train(net, start.Z_train, None, warm=start.warm)
-            energy = self.net_.module_.eval()
-            log_z, self.log_partition_std_ = annealed_importance_sampling(
-                energy,
-                self.net_.proposal_,
-                n_chains=self.ais_chains,
-                n_temperatures=self.ais_temperatures,
-                generator=generator,
-            )
-        self.log_partition_ = log_z + float(np.log(self.scale_).sum())
-        return self
+        return self._fit(X)
 
-    def _fresh_module(self, Z_train, seed):
-        """A new energy (with its base) and the importance-sampling proposal."""
-        gmm = fit_mixture(Z_train.cpu().numpy(), self.n_components, seed)
-        proposal = defensive_mixture(gmm, Z_train, inflate=1.5, wide=2.0)
-        module = self._build_module(Z_train.shape[1])
-        if self.base == "gmm":
-            module = ResidualEnergy(
-                module, torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
-            )
-        elif self.base == "gaussian":
-            module = ResidualEnergy(module, Gaussian.from_data(Z_train.cpu()))
-        return module, proposal.to(self.device)
-
-    def _make_net(
-        self, module, proposal, Z_train, Z_valid, Z_monitored, generator
-    ) -> EnergyNet:
-        offset = -float(np.log(self.scale_).sum())
-        monitor = LogLikelihoodMonitor(
-            proposal,
-            Z_monitored,
-            Z_valid,
-            offset=offset,
-            n_samples=max(self.n_importance_samples, 16384),
-        )
-        callbacks = [("log_likelihood", monitor)]
-        if Z_valid is not None:
-            callbacks += self._stopping_callbacks(
-                "valid_log_likelihood", lower_is_better=False
-            )
-        callbacks += self._extra_callbacks()
-        if self._objective() == "importance":
-            criterion, buffer = ImportanceSamplingNLL, None
+    def _build_modules(self, n_features: int, fit=None) -> torch.nn.ModuleDict:
+        """The energy (with its base), the importance-sampling proposal and, for
+        PCD, the replay buffer; fitted to ``fit``'s rows, else placeholders."""
+        Z = base = None
+        if fit is None:
+            k = self.n_components_
+            proposal = placeholder_mixture(k + 1, n_features)
+            if self.base == "gmm":
+                base = placeholder_mixture(k, n_features)
         else:
-            criterion = ContrastiveDivergenceLoss
-            init = (
-                Gaussian.from_data(Z_train.cpu())
-                if self.buffer_init == "gaussian"
-                else Uniform.from_data(Z_train.cpu())
-            ).to(self.device)
-            buffer = ReplayBuffer(
-                init, self.buffer_size, self.reinit_freq, generator=generator
+            Z = fit.Z_train
+            gmm = fit_mixture(Z.cpu().numpy(), self.n_components, fit.seed)
+            self.n_components_ = int(gmm.n_components)
+            proposal = defensive_mixture(gmm, Z, inflate=1.5, wide=2.0)
+            if self.base == "gmm":
+                base = torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
+        network = self._build_network(n_features, seed=fit.torch_seed if fit else 0)
+        parts = {
+            "module": self._with_base(network, Z, n_features, base),
+            "proposal": proposal.to(self.device),
+        }
+        if self._objective() == "pcd":
+            parts["buffer"] = self._replay_buffer(n_features, Z, fit)
+        return torch.nn.ModuleDict(parts)
+
+    def _make_net(self, tree, fit):
+        callbacks = []
+        if fit is not None:
+            monitor = LogLikelihoodMonitor(
+                tree["proposal"],
+                self._monitored_rows(fit),
+                fit.Z_valid,
+                offset=-self._log_jacobian(),
+                n_samples=max(self.n_importance_samples, 16384),
             )
-        return EnergyNet(
-            module,
-            criterion=criterion,
+            callbacks.append(("log_likelihood", monitor))
+            if fit.valid is not None:
+                callbacks += stopping_callbacks(
+                    "valid_log_likelihood",
+                    lower_is_better=False,
+                    patience=self.n_iter_no_change,
+                )
+        if self._objective() == "importance":
+            net = ImportanceNet
+            kwargs = {"n_proposal_samples": self.n_importance_samples}
+        else:
+            if "buffer" not in tree:  # a warm start that switches to PCD
+                tree["buffer"] = self._replay_buffer(
+                    self.n_features_in_, fit.Z_train, fit
+                )
+            net = PCDNet
+            kwargs = {
+                "buffer": tree["buffer"],
+                "sgld_steps": self.sgld_steps,
+                "sgld_step_size": self.sgld_step_size,
+                "sgld_noise": self.sgld_noise,
+            }
+        return net(
+            tree["module"],
+            proposal=tree["proposal"],
             criterion__energy_reg=self.energy_reg,
-            objective=self._objective(),
-            buffer=buffer,
-            proposal=proposal,
-            n_proposal_samples=self.n_importance_samples,
-            sgld_steps=self.sgld_steps,
-            sgld_step_size=self.sgld_step_size,
-            sgld_noise=self.sgld_noise,
-            generator=generator,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatches,
-            train_split=None,
-            callbacks=callbacks,
-            device=self.device,
-            **self._verbosity(),
+            **kwargs,
+            **self._net_kwargs(fit, callbacks),
         )
 
-    def sample(self, n_samples=1, random_state=None):
-        """Draw samples from the fitted density, in the data's units.
-
-        Candidates from the proposal mixture are importance-resampled by their
-        weights :math:`e^{-E}/q`, then moved by ``sample_steps`` MALA steps,
-        which leave the model's density invariant.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self, "log_partition_")
-        return self._sample_resampled(
+    def _finish_fit(self, fit) -> None:
+        log_z, self.log_partition_std_ = annealed_importance_sampling(
             self.net_.module_.eval(),
             self.net_.proposal_,
-            n_samples,
-            random_state,
-            self.sample_steps,
+            n_chains=self.ais_chains,
+            n_temperatures=self.ais_temperatures,
+            generator=fit.generator,
         )
+        self.log_partition_ = log_z + self._log_jacobian()
+
+    def _sampler(self):
+        return self.net_.module_.eval(), self.net_.proposal_
+
+
+register(EnergyDensityEstimator)

@@ -9,81 +9,25 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from sk_ebm._base import (
-    BaseDensityEstimator,
-    BaseEnergyEstimator,
-    defensive_mixture,
-    fit_mixture,
-)
-from sk_ebm._net import (
+from sk_ebm._callbacks import (
     LogLikelihoodMonitor,
-    NCEModule,
-    NCENet,
     NCEValidationLoss,
-    TensorBatches,
+    stopping_callbacks,
 )
-from sk_ebm.nn import ResidualEnergy
-from sk_ebm.objectives import NCELoss
+from sk_ebm._density_base import BaseDensityEstimator
+from sk_ebm._mixtures import defensive_mixture, fit_mixture, placeholder_mixture
+from sk_ebm._net import NCENet
+from sk_ebm._params import common_constraints
+from sk_ebm._state import Fitted, register
+from sk_ebm.nn import NCEModule
+from sk_ebm.nn._nce import DefensiveNoise, FlowNoise
 from sk_ebm.sampling import Gaussian
 
 __all__ = ["NCEDensityEstimator"]
 
 # Noise draws kept from a user estimator, per training row and noise ratio.
 _POOL_CAP = 1_000_000
-
-
-class _DefensiveNoise(torch.nn.Module):
-    """A noise mixed with a broad Gaussian holding ``weight`` of the mass.
-
-    The broad component keeps noise in the tails and gaps of the data, where
-    NCE would otherwise leave the model unconstrained.
-    """
-
-    def __init__(self, inner: torch.nn.Module, broad: Gaussian, weight=0.1) -> None:
-        super().__init__()
-        self.inner = inner
-        self.broad = broad
-        self.weight = weight
-
-    def sample(self, n: int, generator: torch.Generator | None = None):
-        x = self.inner.sample(n, generator)
-        pick = torch.rand(n, 1, generator=generator, device=self.broad.mean.device)
-        return torch.where(pick < self.weight, self.broad.sample(n, generator), x)
-
-    def log_prob(self, x):
-        return torch.logaddexp(
-            self.inner.log_prob(x) + math.log1p(-self.weight),
-            self.broad.log_prob(x) + math.log(self.weight),
-        )
-
-
-class _FlowNoise(torch.nn.Module):
-    """A zuko neural spline flow whose ``sample`` is driven by a
-    ``torch.Generator`` and differentiable in the flow's parameters."""
-
-    def __init__(self, n_features: int, **flow_kwargs) -> None:
-        super().__init__()
-        try:
-            import zuko
-        except ImportError as err:  # pragma: no cover - zuko is a dependency
-            raise ImportError(
-                'noise="flow" needs the zuko package: pip install zuko'
-            ) from err
-        kwargs = {"transforms": 3, "hidden_features": (64, 64), **flow_kwargs}
-        self.n_features = n_features
-        self.flow = zuko.flows.NSF(features=n_features, **kwargs)
-
-    def sample(self, n: int, generator: torch.Generator | None = None):
-        device = next(self.flow.parameters()).device
-        # The flow's base is a standard normal: draw it with the generator and
-        # push it through the inverse transform (a reparameterised sample).
-        eps = torch.randn(n, self.n_features, generator=generator, device=device)
-        return self.flow().transform.inv(eps)
-
-    def log_prob(self, x):
-        return self.flow().log_prob(x)
 
 
 class _EstimatorNoise(torch.nn.Module):
@@ -133,12 +77,13 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     (``noise``): a Gaussian or a Gaussian mixture fitted to the data, a
     normalizing flow trained jointly and adversarially (Flow Contrastive
     Estimation, Gao et al., 2020: the flow is updated to fool the classifier
-    whenever the classifier's accuracy exceeds 60 %), or any scikit-learn style
-    density estimator. Features are standardised internally; densities are in
-    the data's units. A share ``validation_fraction`` of the rows is held out
-    and training stops when their NCE loss (for a flow noise, their
-    log-likelihood, watched after the flow's warm-up) has not improved for
-    ``n_iter_no_change`` epochs, keeping the best weights.
+    whenever the classifier's balanced accuracy exceeds 60 %), or any
+    scikit-learn style density estimator. Features are standardised internally;
+    densities are in the data's units. By default (``early_stopping``) a share
+    ``validation_fraction`` of the rows is held out and training stops when
+    their NCE loss (for a flow noise, their log-likelihood, watched after the
+    flow's warm-up) has not improved for ``n_iter_no_change`` epochs, keeping
+    the best weights.
 
     Parameters
     ----------
@@ -151,9 +96,11 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     module_kwargs : dict, default=None
         Keyword arguments of the module class or of the default MLP.
     hidden_layer_sizes : tuple of int, default=(64, 64)
-        Widths of the default MLP energy.
+        Widths of the default MLP energy (which adds 64 random Fourier features
+        to inputs of at most 4 features).
     image_shape : tuple of int, default=None
-        ``(height, width[, channels])`` of rows that are flattened images.
+        ``(height, width[, channels])`` of rows that are flattened images; selects
+        the convolutional energy.
     noise : {"gmm", "gaussian", "flow"} or estimator, default="gmm"
         Noise distribution, fitted to the standardised training rows:
         ``"gmm"`` (a scikit-learn :class:`~sklearn.mixture.GaussianMixture` of
@@ -167,40 +114,60 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         cloned and fitted (its ``sample`` is called once for a pool of draws)
         and also mixed with the broad Gaussian.
     noise_ratio : float, default=4.0
-        :math:`\nu`, noise draws per data point and step.
+        :math:`\nu`: each step draws ``ceil(noise_ratio * n)`` noise points for
+        a batch of ``n`` rows.
     noise_components : int or "auto", default="auto"
-        Components of the ``"gmm"`` noise; ``"auto"`` selects them by BIC.
+        Components of the ``"gmm"`` noise's mixture, fitted to at most 10 000
+        training rows; ``"auto"`` selects them by BIC among 1 to 32, keeping at
+        least 10 rows per free parameter.
     noise_kwargs : dict, default=None
         Keyword arguments of :class:`zuko.flows.NSF` for ``noise="flow"``
         (default ``transforms=3, hidden_features=(64, 64)``).
     base : {"gaussian"} or None, default="gaussian"
-        Fixed Gaussian base density tilted by the network, which keeps
-        :math:`e^{-E}` integrable; None uses the network alone.
+        Fixed Gaussian base density, fitted to the standardised training rows and
+        tilted by the network, which keeps :math:`e^{-E}` integrable; None uses
+        the network alone.
     max_epochs : int, default=200
+        Passes over the training rows; fewer when early stopping.
     batch_size : int, default=256
+        Data rows per gradient step (with ``noise_ratio`` times as many noise
+        draws).
     lr : float, default=3e-3
-        Adam learning rate of the energy and :math:`c` (and of the flow),
-        divided by 3.3 when the validation criterion stalls for
-        ``n_iter_no_change // 4`` epochs.
+        Adam learning rate of the energy and :math:`c`, and of the flow noise's
+        own optimizer. With ``early_stopping``, the former is multiplied by 0.3
+        when the validation criterion stalls for ``n_iter_no_change // 4``
+        epochs.
     weight_decay : float, default=0.0
+        Adam's L2 penalty on the energy network's weights and on :math:`c` (not
+        on a flow noise's).
     early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows and stop when their NCE
+        loss against fixed noise draws (``valid_nce_loss`` in the history; for a
+        flow noise, ``valid_log_likelihood`` after the warm-up) has not improved
+        for ``n_iter_no_change`` epochs; the best epoch's weights are kept.
     validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping``.
     n_iter_no_change : int, default=20
+        Epochs without improvement of the validation criterion before stopping.
     sample_steps : int, default=50
         MALA steps applied by :meth:`sample` after importance resampling of
         noise draws.
     device : str, default="cpu"
         Any torch device, e.g. ``"cuda"``.
     callbacks : list of skorch callbacks, default=None
+        Added to the net's, e.g. ``skorch.callbacks.Checkpoint``.
     random_state : int, RandomState instance or None, default=None
-        Seeds weights, data order, noise draws and sampling.
+        Seeds the weights, batch order, validation split, the noise (its fit and
+        its draws); the same int gives the same result on the CPU, also when
+        fits run in threads.
     verbose : int, default=0
         With a positive value, skorch prints a table of the epochs and shows a
         progress bar of the batches.
     warm_start : bool, default=False
-        Continue training the fitted network (and, for PCD, its chains) on the
-        next call to :meth:`fit`, with a fresh optimizer, instead of starting
-        afresh; the input scaling of the first fit is kept. After a
+        Continue training the fitted energy, :math:`c` and noise (a flow keeps
+        training; other noises stay as fitted) on the next call to :meth:`fit`,
+        with fresh optimizers, instead of starting afresh; the input scaling of
+        the first fit is kept. After a
         :class:`~sk_ebm.exceptions.DivergenceError`, this resumes from the
         restored weights, e.g. with a lower ``lr``.
 
@@ -212,12 +179,16 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         validation log-likelihood per epoch.
     noise_ : torch.nn.Module
         The fitted noise (in the standardised space).
+    noise_components_ : int
+        Defined with ``noise="gmm"``: components of the fitted mixture (the
+        noise adds one broad Gaussian).
     log_partition_ : float
         The learned constant :math:`c` in the data's units, so that
         ``score_samples(X) == -E(X) - log_partition_``.
     mean_, scale_ : ndarray of shape (n_features,)
-        Internal standardisation.
+        Internal standardisation, ``z = (x - mean_) / scale_``.
     n_features_in_ : int
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of str
         Defined when ``X`` has string feature names.
 
@@ -253,7 +224,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **BaseEnergyEstimator._common_parameter_constraints,
+        **common_constraints(),
         "noise": [
             StrOptions({"gaussian", "gmm", "flow"}),
             HasMethods(["fit", "score_samples", "sample"]),
@@ -265,10 +236,14 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         ],
         "noise_kwargs": [dict, None],
         "base": [StrOptions({"gaussian"}), None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "sample_steps": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    _fitted_attributes: dict = {
+        **BaseDensityEstimator._common_fitted_attributes,
+        "noise_components_": Fitted(
+            "int", required=False, from_tensor="module.noise.log_weights", offset=-1
+        ),
+        "log_partition_": Fitted("float"),
     }
 
     def __init__(
@@ -320,26 +295,60 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _make_noise(self, Z: torch.Tensor, seed: int) -> torch.nn.Module:
-        Z_cpu = Z.cpu()
+    @property
+    def noise_(self) -> torch.nn.Module:
+        """The fitted noise, in the standardised space."""
+        return self.net_.module_.noise
+
+    def _build_noise(self, n_features: int, fit) -> torch.nn.Module:
+        """The noise fitted to ``fit``'s rows, or a placeholder without ``fit``."""
+        Z = None if fit is None else fit.Z_train.cpu()
         if self.noise == "gaussian":
-            return Gaussian.from_data(Z_cpu)
+            if Z is None:
+                return Gaussian(torch.zeros(n_features), torch.eye(n_features))
+            return Gaussian.from_data(Z)
         if self.noise == "gmm":
+            if Z is None:
+                return placeholder_mixture(self.noise_components_ + 1, n_features)
             # NCE constrains the model only where the noise has mass: widened
             # components and a broad Gaussian cover the gaps and tails of the
             # data, where the network could otherwise put spurious mass.
-            gmm = fit_mixture(Z_cpu.numpy(), self.noise_components, seed)
-            return defensive_mixture(gmm, Z_cpu, inflate=1.5, wide=2.0)
+            gmm = fit_mixture(Z.numpy(), self.noise_components, fit.seed)
+            self.noise_components_ = int(gmm.n_components)
+            return defensive_mixture(gmm, Z, inflate=1.5, wide=2.0)
         if self.noise == "flow":
-            inner = _FlowNoise(Z.shape[1], **(self.noise_kwargs or {}))
+            kwargs = self.noise_kwargs or {}
+            seed = 1 if fit is None else fit.torch_seed + 1
+            inner = self._seeded(seed, lambda: FlowNoise(n_features, **kwargs))
+        elif fit is None:
+            raise ValueError(
+                f"noise={type(self.noise).__name__}(...) is fitted by its own "
+                "code, which only pickle can store; use noise='gmm', 'gaussian' "
+                "or 'flow' to save the model as data."
+            )
         else:
             estimator = clone(self.noise)
             if "random_state" in estimator.get_params():
-                estimator.set_params(random_state=seed)
-            estimator.fit(Z_cpu.double().numpy())
+                estimator.set_params(random_state=fit.seed)
+            estimator.fit(Z.double().numpy())
             pool = min(math.ceil(self.noise_ratio * 4 * len(Z)) + 4096, _POOL_CAP)
-            inner = _EstimatorNoise(estimator, pool, seed)
-        return _DefensiveNoise(inner, Gaussian.from_data(Z_cpu, inflate=2.0))
+            inner = _EstimatorNoise(estimator, pool, fit.seed)
+        broad = (
+            Gaussian(torch.zeros(n_features), torch.eye(n_features))
+            if Z is None
+            else Gaussian.from_data(Z, inflate=2.0)
+        )
+        return DefensiveNoise(inner, broad)
+
+    def _build_modules(self, n_features: int, fit=None) -> torch.nn.ModuleDict:
+        """The energy (with its base), its log-partition and the noise, in one
+        :class:`~sk_ebm.nn.NCEModule`; fitted to ``fit``'s rows, else
+        placeholders."""
+        Z = None if fit is None else fit.Z_train
+        network = self._build_network(n_features, seed=fit.torch_seed if fit else 0)
+        energy = self._with_base(network, Z, n_features)
+        module = NCEModule(energy, self._build_noise(n_features, fit))
+        return torch.nn.ModuleDict({"module": module})
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -348,96 +357,62 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training rows.
         y : None
             Ignored.
 
         Returns
         -------
         self : NCEDensityEstimator
+            The fitted estimator.
         """
         self.__dict__.pop("log_partition_", None)
-        start = self._start_fit(X)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(start.torch_seed)
-            if start.warm:
-                module = self.net_.module_
-            else:
-                energy = self._build_module(self.n_features_in_)
-                if self.base == "gaussian":
-                    base = Gaussian.from_data(start.Z_train.cpu())
-                    energy = ResidualEnergy(energy, base)
-                noise = self._make_noise(start.Z_train, start.sampler_seed)
-                module = NCEModule(energy, noise)
-            generator = self._generator(start.sampler_seed)
-            net = self._make_net(module, start.Z_valid, start.Z_monitored, generator)
-            self._train(net, start.Z_train, None, warm=start.warm)
-        self.noise_ = self.net_.module_.noise
-        c = float(self.net_.module_.log_partition.detach())
-        self.log_partition_ = c + float(np.log(self.scale_).sum())
-        return self
+        return self._fit(X)
 
     def _flow_warmup_epochs(self) -> int:
         return self.max_epochs // 4 if self.noise == "flow" else 0
 
-    def _make_net(self, module, Z_valid, Z_monitored, generator) -> NCENet:
-        offset = -float(np.log(self.scale_).sum())
-        monitor = LogLikelihoodMonitor(None, Z_monitored, Z_valid, offset=offset)
-        callbacks = [("log_likelihood", monitor)]
-        if Z_valid is not None:
+    def _make_net(self, tree, fit) -> NCENet:
+        callbacks = []
+        if fit is not None:
+            monitor = LogLikelihoodMonitor(
+                None,
+                self._monitored_rows(fit),
+                fit.Z_valid,
+                offset=-self._log_jacobian(),
+            )
+            callbacks.append(("log_likelihood", monitor))
+        if fit is not None and fit.valid is not None:
             # The NCE loss against a fixed noise is the natural criterion; a
             # flow's loss rises as the flow improves, so the (learned-c)
             # log-likelihood serves there.
             flow = self.noise == "flow"
-            callbacks.append(("nce_loss", NCEValidationLoss(Z_valid)))
-            callbacks += self._stopping_callbacks(
+            callbacks.append(("nce_loss", NCEValidationLoss(fit.Z_valid)))
+            callbacks += stopping_callbacks(
                 "valid_log_likelihood" if flow else "valid_nce_loss",
                 lower_is_better=not flow,
+                patience=self.n_iter_no_change,
                 start=self._flow_warmup_epochs(),
             )
-        callbacks += self._extra_callbacks()
         return NCENet(
-            module,
-            criterion=NCELoss,
+            tree["module"],
             criterion__noise_ratio=self.noise_ratio,
             flow_lr=self.lr,
             flow_warmup_epochs=self._flow_warmup_epochs(),
-            generator=generator,
-            optimizer=torch.optim.Adam,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_valid=TensorBatches,
-            train_split=None,
-            callbacks=callbacks,
-            device=self.device,
-            **self._verbosity(),
+            **self._net_kwargs(fit, callbacks),
         )
+
+    def _finish_fit(self, fit) -> None:
+        c = float(self.net_.module_.log_partition.detach())
+        self.log_partition_ = c + self._log_jacobian()
 
     def _energy_module(self) -> torch.nn.Module:
         # Scoring needs the energy only, not the noise (which may hold a pool).
         return self.net_.module_.energy
 
-    def sample(self, n_samples=1, random_state=None):
-        """Draw samples from the fitted density, in the data's units.
-
-        Noise draws are importance-resampled by their weights :math:`e^{-E}/q`,
-        then moved by ``sample_steps`` Metropolis-adjusted Langevin steps,
-        which leave the model's density invariant.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-        random_state : int, RandomState instance or None, default=None
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self, "log_partition_")
+    def _sampler(self):
         module = self.net_.module_.eval()
-        return self._sample_resampled(
-            module.energy, module.noise, n_samples, random_state, self.sample_steps
-        )
+        return module.energy, module.noise
+
+
+register(NCEDensityEstimator)

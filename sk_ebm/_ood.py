@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sk_ebm._density import EnergyDensityEstimator
+from sk_ebm._state import Fitted, register
 
 __all__ = ["OODDetector"]
 
@@ -43,9 +44,7 @@ def _check_supports(estimator, method: str) -> None:
             f"method='max_softmax' needs a classifier with predict_proba, got "
             f"{name}; use method='energy' or 'grad_norm' with a density estimator."
         )
-    if method == "grad_norm" and not (
-        hasattr(estimator, "_energy_grad_norm") and hasattr(estimator, "_validate_X")
-    ):
+    if method == "grad_norm" and not hasattr(estimator, "energy_grad_norm"):
         raise ValueError(
             f"method='grad_norm' needs an sk_ebm estimator, which exposes the "
             f"gradient of its energy; {name} does not."
@@ -58,7 +57,7 @@ def _scores(estimator, method: str, X) -> np.ndarray:
     elif method == "max_softmax":
         scores = np.max(estimator.predict_proba(X), axis=1)
     else:
-        scores = -estimator._energy_grad_norm(estimator._validate_X(X, reset=False))
+        scores = -estimator.energy_grad_norm(X)
     return np.asarray(scores, dtype=np.float64)
 
 
@@ -87,9 +86,10 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator : estimator instance, default=None
         Unfitted model of the in-distribution data: an
         :class:`EnergyDensityEstimator`, an :class:`EnergyClassifier` (then
-        :meth:`fit` needs ``y``) or any scikit-learn estimator with ``fit`` and
-        ``score_samples`` (``method="energy"`` only). It is cloned at fit.
-        None uses ``EnergyDensityEstimator()``.
+        :meth:`fit` needs ``y``), any scikit-learn estimator with
+        ``score_samples`` (``method="energy"``) or any scikit-learn classifier
+        with ``predict_proba`` (``method="max_softmax"``). It is cloned at fit.
+        None uses ``EnergyDensityEstimator(random_state=random_state)``.
     method : {"auto", "energy", "max_softmax", "grad_norm"}, default="auto"
         Score of :meth:`score_samples` (see above); ``"auto"`` is ``"energy"``.
         ``"max_softmax"`` needs a classifier; ``"grad_norm"`` an sk_ebm
@@ -99,6 +99,11 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         (0, 0.5]. ``"auto"`` is 0.05: 95 % of the in-distribution data are
         inliers, the operating point of the FPR at 95 % TPR of the
         out-of-distribution literature.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default ``EnergyDensityEstimator()`` when ``estimator`` is
+        None, so that two fits with the same int give the same scores; a given
+        ``estimator`` keeps its own ``random_state`` (as in scikit-learn's
+        meta-estimators).
 
     Attributes
     ----------
@@ -161,12 +166,22 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
             StrOptions({"auto"}),
             Interval(Real, 0, 0.5, closed="right"),
         ],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, method="auto", contamination="auto"):
+    _fitted_attributes: dict = {
+        "estimator_": Fitted("estimator"),
+        "method_": Fitted("choice", options=("energy", "max_softmax", "grad_norm")),
+        "offset_": Fitted("float"),
+    }
+
+    def __init__(
+        self, estimator=None, *, method="auto", contamination="auto", random_state=None
+    ):
         self.estimator = estimator
         self.method = method
         self.contamination = contamination
+        self.random_state = random_state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,13 +210,14 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : OODDetector
+            The fitted detector.
         """
-        estimator = (
-            EnergyDensityEstimator() if self.estimator is None else self.estimator
-        )
+        if self.estimator is None:
+            estimator = EnergyDensityEstimator(random_state=self.random_state)
+        else:
+            estimator = clone(self.estimator)
         method = "energy" if self.method == "auto" else self.method
         _check_supports(estimator, method)
-        estimator = clone(estimator)
         if is_classifier(estimator):
             if y is None:
                 raise ValueError(
@@ -255,6 +271,7 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows to score, in the units of the training data.
 
         Returns
         -------
@@ -270,6 +287,7 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows to score, in the units of the training data.
 
         Returns
         -------
@@ -284,6 +302,7 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Rows to label, in the units of the training data.
 
         Returns
         -------
@@ -303,12 +322,19 @@ class OODDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            In-distribution data, to fit on and then label.
         y : array-like of shape (n_samples,), default=None
-            Class labels, required when ``estimator`` is a classifier.
+            Class labels, required when ``estimator`` is a classifier; ignored
+            otherwise.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            +1 for inliers, -1 for the rows scored below ``offset_`` (about a
+            share ``contamination`` of them).
         """
         # OutlierMixin.fit_predict does not pass y on to fit.
         return self.fit(X, y).predict(X)
+
+
+register(OODDetector)

@@ -96,12 +96,12 @@ def allowed_torch_threads() -> int:
 
 @contextlib.contextmanager
 def limit_torch_threads() -> Iterator[int]:
-    """Run a block with torch's thread count lowered to
-    :func:`allowed_torch_threads`, then restore it.
+    """Run a block with torch's thread count lowered, then restore it.
 
-    The count is only ever lowered, never raised, and is restored on exit even
-    if the block raises. Nested uses are no-ops. Torch's count is per calling
-    thread, so concurrent fits in a thread pool each set their own.
+    The count is set to :func:`allowed_torch_threads` when that is lower; it
+    is never raised, and is restored on exit even if the block raises. Nested
+    uses are no-ops. Torch's count is per calling thread, so concurrent fits in
+    a thread pool each set their own.
 
     Yields
     ------

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import fast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -32,19 +33,6 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 N_FEATURES = 3
 CLASSES = np.array([0, 1, 2])
 FLOAT32_MAX = float(np.finfo(np.float32).max)
-FAST_CLASSIFIER = dict(
-    hidden_layer_sizes=(8,), max_epochs=2, sgld_steps=2, buffer_size=100, sample_steps=2
-)
-FAST_DENSITY = dict(
-    hidden_layer_sizes=(8,),
-    max_epochs=2,
-    n_components=1,
-    n_importance_samples=64,
-    ais_chains=50,
-    ais_temperatures=10,
-    sample_steps=2,
-)
-FAST_NCE = dict(hidden_layer_sizes=(8,), max_epochs=2, sample_steps=2)
 # Deterministic draws and no example database on disk: the same examples on
 # every run.
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None)
@@ -77,18 +65,6 @@ METHODS = {
 CASES = [(name, method) for name, methods in METHODS.items() for method in methods]
 
 
-def fast_classifier(**params):
-    return EnergyClassifier(**{**FAST_CLASSIFIER, "random_state": 0, **params})
-
-
-def fast_density(**params):
-    return EnergyDensityEstimator(**{**FAST_DENSITY, "random_state": 0, **params})
-
-
-def fast_nce(**params):
-    return NCEDensityEstimator(**{**FAST_NCE, "random_state": 0, **params})
-
-
 @pytest.fixture(scope="module")
 def train():
     return make_blobs(60, n_features=N_FEATURES, centers=3, random_state=0)
@@ -98,11 +74,13 @@ def train():
 def fitted(train):
     X, y = train
     return {
-        "classifier": fast_classifier().fit(X, y),
-        "density": fast_density().fit(X),
-        "nce": fast_nce().fit(X),
-        "ood": OODDetector(fast_density()).fit(X),
-        "ood_grad_norm": OODDetector(fast_classifier(), method="grad_norm").fit(X, y),
+        "classifier": fast(EnergyClassifier).fit(X, y),
+        "density": fast(EnergyDensityEstimator).fit(X),
+        "nce": fast(NCEDensityEstimator).fit(X),
+        "ood": fast(OODDetector).fit(X),
+        "ood_grad_norm": fast(
+            OODDetector, estimator=fast(EnergyClassifier), method="grad_norm"
+        ).fit(X, y),
     }
 
 
@@ -277,22 +255,22 @@ def test_valid_forms_of_X(fitted, name, method, X):
 
 
 # -- fit -----------------------------------------------------------------------
-FACTORIES = {
-    "classifier": fast_classifier,
-    "density": fast_density,
-    "nce": fast_nce,
-    "ood": lambda: OODDetector(fast_density()),
+CLASSES_BY_NAME = {
+    "classifier": EnergyClassifier,
+    "density": EnergyDensityEstimator,
+    "nce": NCEDensityEstimator,
+    "ood": OODDetector,  # over fast(EnergyDensityEstimator)
 }
 
 
 def fit(name, X, y):
-    estimator = FACTORIES[name]()
+    estimator = fast(CLASSES_BY_NAME[name])
     if name == "classifier":
         return estimator.fit(X, y)
     return estimator.fit(X)
 
 
-@pytest.mark.parametrize("name", FACTORIES)
+@pytest.mark.parametrize("name", CLASSES_BY_NAME)
 @FUZZ
 @given(data=hostile_X(wrong_width=False))
 def test_fit_hostile_X_raises_value_error(name, data):
@@ -310,12 +288,12 @@ def test_fit_one_row_raises_value_error(name):
 
 def test_ood_fit_predict_hostile_X():
     with pytest.raises(ValueError, match="NaN"):
-        OODDetector(fast_density()).fit_predict(np.array([[0.0, np.nan]] * 5))
+        fast(OODDetector).fit_predict(np.array([[0.0, np.nan]] * 5))
     with pytest.raises(ValueError, match="sparse"):
-        OODDetector(fast_density()).fit_predict(sp.csr_matrix(np.eye(5)))
+        fast(OODDetector).fit_predict(sp.csr_matrix(np.eye(5)))
 
 
-@pytest.mark.parametrize("name", FACTORIES)
+@pytest.mark.parametrize("name", CLASSES_BY_NAME)
 @FEW
 @given(
     X=finite_arrays(n_rows=st.integers(4, 30), n_features=2),
@@ -338,7 +316,7 @@ def test_fit_float32_near_its_largest_value():
     X = np.random.RandomState(0).uniform(-1, 1, size=(40, 2)).astype(np.float32)
     X[:, 0] = X[:, 0] * 1e37 + np.float32(3e38)
     y = np.arange(40) % 2
-    for name in FACTORIES:
+    for name in CLASSES_BY_NAME:
         estimator = fit(name, X, y)
         assert np.isfinite(estimator.score_samples(X)).all()
 
@@ -381,7 +359,14 @@ def hostile_y(draw):
         y[draw(st.integers(0, 19))] = np.nan if kind == "nan" else np.inf
         return y, "NaN or infinity"
     if kind == "continuous":
-        return draw(finite_arrays(st.just(20), 1)).ravel() + 0.5, "continuous"
+        # At least one label with a fraction: a draw of 0.5s would make every
+        # label 1.0, a single class.
+        y = draw(
+            finite_arrays(st.just(20), 1)
+            .map(lambda a: a.ravel() + 0.5)
+            .filter(lambda y: np.any(y % 1))
+        )
+        return y, "continuous"
     if kind == "2-D":
         return np.c_[np.arange(20) % 2, np.arange(20) % 3], "1d array"
     if kind == "3-D":
@@ -398,14 +383,14 @@ def hostile_y(draw):
 def test_classifier_fit_hostile_y_raises_value_error(train, data):
     y, pattern = data
     with pytest.raises(ValueError, match=pattern):
-        fast_classifier().fit(train[0][:20], y)
+        fast(EnergyClassifier).fit(train[0][:20], y)
 
 
 def test_classifier_fit_sparse_y_raises_like_scikit_learn(train):
     # scikit-learn's classifiers raise the same TypeError.
     X, y = train
     with pytest.raises(TypeError, match="Sparse data was passed for y"):
-        fast_classifier().fit(X, sp.csr_matrix(y[:, None]))
+        fast(EnergyClassifier).fit(X, sp.csr_matrix(y[:, None]))
 
 
 # -- sample --------------------------------------------------------------------
@@ -479,10 +464,10 @@ def test_classifier_sample_valid_y(fitted, y):
 
 # -- unfitted ------------------------------------------------------------------
 UNFITTED = [
-    (factory, method)
-    for factory, methods in [
+    (cls, method)
+    for cls, methods in [
         (
-            fast_classifier,
+            EnergyClassifier,
             [
                 "predict",
                 "predict_proba",
@@ -493,8 +478,8 @@ UNFITTED = [
                 "sample",
             ],
         ),
-        (fast_density, ["score_samples", "score", "sample"]),
-        (fast_nce, ["score_samples", "score", "sample"]),
+        (EnergyDensityEstimator, ["score_samples", "score", "sample"]),
+        (NCEDensityEstimator, ["score_samples", "score", "sample"]),
         (OODDetector, ["predict", "decision_function", "score_samples"]),
     ]
     for method in methods
@@ -502,12 +487,13 @@ UNFITTED = [
 
 
 @pytest.mark.parametrize(
-    "factory, method",
+    "cls, method",
     UNFITTED,
-    ids=[f"{f.__name__}-{m}" for f, m in UNFITTED],
+    ids=[f"{cls.__name__}-{m}" for cls, m in UNFITTED],
 )
-def test_unfitted_raises_not_fitted_error(factory, method):
-    estimator = factory()
+def test_unfitted_raises_not_fitted_error(cls, method):
+    # A bare OODDetector(), as before: its default estimator is never fitted.
+    estimator = OODDetector() if cls is OODDetector else fast(cls)
     X = np.zeros((2, N_FEATURES))
     args = (
         (2,)

@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from conftest import fast
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -28,18 +29,13 @@ pd = pytest.importorskip("pandas")
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-FAST_CLASSIFIER = dict(hidden_layer_sizes=(16,), max_epochs=5, lr=1e-2, sgld_steps=2)
-FAST_DENSITY = dict(
-    hidden_layer_sizes=(16,),
-    max_epochs=4,
-    n_components=1,
-    n_importance_samples=256,
-    ais_chains=100,
-    ais_temperatures=20,
-    sample_steps=5,
-)
-FAST_NCE = dict(hidden_layer_sizes=(16,), max_epochs=4, sample_steps=5)
-NAMES = ["classifier", "density", "nce", "ood"]
+CLASSES = {
+    "classifier": EnergyClassifier,
+    "density": EnergyDensityEstimator,
+    "nce": NCEDensityEstimator,
+    "ood": OODDetector,
+}
+NAMES = list(CLASSES)
 # What each estimator outputs, besides sample().
 OUTPUTS = {
     "classifier": ["predict_proba", "decision_function", "predict", "score_samples"],
@@ -51,12 +47,12 @@ OUTPUTS = {
 
 def make(name, **params):
     if name == "classifier":
-        return EnergyClassifier(**FAST_CLASSIFIER, random_state=0, **params)
-    if name == "density":
-        return EnergyDensityEstimator(**FAST_DENSITY, random_state=0, **params)
-    if name == "nce":
-        return NCEDensityEstimator(**FAST_NCE, random_state=0, **params)
-    return OODDetector(EnergyDensityEstimator(**FAST_DENSITY, random_state=0))
+        # An accuracy above 0.9 in every fold of cross_val_score: more epochs
+        # at a higher learning rate than the fast settings.
+        return fast(EnergyClassifier, **{"max_epochs": 5, "lr": 1e-2, **params})
+    if name == "ood":
+        return fast(OODDetector)  # over fast(EnergyDensityEstimator)
+    return fast(CLASSES[name], **params)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import fast
 from safetensors import safe_open
 from safetensors.torch import save_file
 from sklearn.datasets import load_digits, make_moons
@@ -27,99 +28,82 @@ from sk_ebm.io import dump, load
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-FAST_DENSITY = dict(
-    hidden_layer_sizes=(8,),
-    max_epochs=2,
-    n_components=1,
-    ais_chains=50,
-    ais_temperatures=10,
-    sample_steps=5,
-    random_state=0,
-)
-FAST_NCE = dict(hidden_layer_sizes=(8,), max_epochs=2, sample_steps=5, random_state=0)
-FAST_CLASSIFIER = dict(
-    hidden_layer_sizes=(8,),
-    max_epochs=2,
-    sgld_steps=2,
-    buffer_size=100,
-    sample_steps=5,
-    random_state=0,
-)
 FLOW = dict(noise="flow", noise_kwargs={"transforms": 1, "hidden_features": (8,)})
 
 MOONS, MOON_LABELS = make_moons(120, noise=0.1, random_state=0)
 DIGITS, DIGIT_LABELS = (a[:150] for a in load_digits(return_X_y=True))
 SEMI_LABELS = np.where(np.arange(120) % 3 == 0, -1, MOON_LABELS)
 
+# max_epochs=2 where test_warm_start_continues_like_the_original counts the
+# epochs (2, then 1 more).
 CASES = {
-    "classifier": (EnergyClassifier(**FAST_CLASSIFIER), "moons", MOON_LABELS),
+    "classifier": (fast(EnergyClassifier, max_epochs=2), "moons", MOON_LABELS),
     "classifier-str-labels": (
-        EnergyClassifier(buffer_init="gaussian", **FAST_CLASSIFIER),
+        fast(EnergyClassifier, buffer_init="gaussian"),
         "moons",
         np.array(["left", "right"], dtype=object)[MOON_LABELS],
     ),
     "classifier-semi-supervised": (
-        EnergyClassifier(**FAST_CLASSIFIER),
+        fast(EnergyClassifier),
         "moons",
         SEMI_LABELS,
     ),
     "classifier-hdge-spectral": (
-        EnergyClassifier(
-            objective="hdge", module_kwargs={"spectral_norm": True}, **FAST_CLASSIFIER
-        ),
+        fast(EnergyClassifier, objective="hdge", module_kwargs={"spectral_norm": True}),
         "moons",
         MOON_LABELS,
     ),
     "classifier-conv": (
-        EnergyClassifier(
+        fast(
+            EnergyClassifier,
             image_shape=(8, 8),
             module_kwargs={"channels": (4,), "hidden_size": 8},
-            **FAST_CLASSIFIER,
         ),
         "digits",
         DIGIT_LABELS,
     ),
-    "density-importance": (EnergyDensityEstimator(**FAST_DENSITY), "moons", None),
+    "density-importance": (fast(EnergyDensityEstimator), "moons", None),
     "density-gmm-base": (
-        EnergyDensityEstimator(base="gmm", **{**FAST_DENSITY, "n_components": 2}),
+        fast(EnergyDensityEstimator, base="gmm", n_components=2),
         "moons",
         None,
     ),
     "density-no-base": (
-        EnergyDensityEstimator(base=None, **FAST_DENSITY),
+        fast(EnergyDensityEstimator, base=None),
         "moons",
         None,
     ),
     "density-pcd": (
-        EnergyDensityEstimator(
+        fast(
+            EnergyDensityEstimator,
             objective="pcd",
             sgld_steps=2,
             buffer_size=100,
+            max_epochs=2,
             random_state=np.random.RandomState(0),
-            **{k: v for k, v in FAST_DENSITY.items() if k != "random_state"},
         ),
         "moons",
         None,
     ),
-    "nce-gmm": (NCEDensityEstimator(**FAST_NCE), "moons", None),
+    "nce-gmm": (fast(NCEDensityEstimator, max_epochs=2), "moons", None),
     "nce-gaussian": (
-        NCEDensityEstimator(noise="gaussian", base=None, **FAST_NCE),
+        fast(NCEDensityEstimator, noise="gaussian", base=None),
         "moons",
         None,
     ),
-    "nce-flow": (NCEDensityEstimator(**FLOW, **FAST_NCE), "moons", None),
+    "nce-flow": (fast(NCEDensityEstimator, **FLOW), "moons", None),
     "ood-density": (
-        OODDetector(EnergyDensityEstimator(**FAST_DENSITY)),
+        fast(OODDetector),
         "moons",
         None,
     ),
     "ood-classifier": (
-        OODDetector(EnergyClassifier(**FAST_CLASSIFIER), method="max_softmax"),
+        fast(OODDetector, estimator=fast(EnergyClassifier), method="max_softmax"),
         "moons",
         MOON_LABELS,
     ),
     "ood-nce-grad-norm": (
-        OODDetector(NCEDensityEstimator(**FAST_NCE), method="grad_norm"),
+        fast(OODDetector, estimator=fast(NCEDensityEstimator), method="grad_norm"),
         "moons",
         None,
     ),
@@ -253,8 +237,7 @@ def test_warm_start_continues_like_the_original(name, fitted, tmp_path):
 def test_round_trip_feature_names_and_random_state(tmp_path):
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(MOONS, columns=["u", "v"])
-    params = {**FAST_NCE, "random_state": np.random.RandomState(1)}
-    nce = NCEDensityEstimator(**params).fit(X)
+    nce = fast(NCEDensityEstimator, random_state=np.random.RandomState(1)).fit(X)
     dump(nce, tmp_path / "nce.safetensors")
     loaded = load(tmp_path / "nce.safetensors")
 
@@ -287,9 +270,8 @@ class SmallEnergy(torch.nn.Module):
 
 
 def test_user_module_class_needs_trusted_modules(tmp_path):
-    nce = NCEDensityEstimator(
-        module=SmallEnergy, module_kwargs={"width": 6}, **FAST_NCE
-    ).fit(MOONS)
+    nce = fast(NCEDensityEstimator, module=SmallEnergy, module_kwargs={"width": 6})
+    nce.fit(MOONS)
     path = tmp_path / "nce.safetensors"
     dump(nce, path)
 
@@ -305,7 +287,7 @@ def test_user_module_class_needs_trusted_modules(tmp_path):
 def test_model_fitted_for_another_device_loads_on_cpu(tmp_path):
     # Stand-in for a CUDA fit on a machine without one: the device parameter
     # says "cuda", the file holds CPU tensors, and load moves to the request.
-    clf = EnergyClassifier(**FAST_CLASSIFIER).fit(MOONS, MOON_LABELS)
+    clf = fast(EnergyClassifier).fit(MOONS, MOON_LABELS)
     clf.device = "cuda"
     dump(clf, tmp_path / "clf.safetensors")
     _, tensors = read_file(tmp_path / "clf.safetensors")
@@ -336,7 +318,7 @@ def test_unavailable_or_invalid_device_is_refused(saved):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_fitted_model_loads_on_cpu(tmp_path):
-    ebm = EnergyDensityEstimator(device="cuda", **FAST_DENSITY).fit(MOONS)
+    ebm = fast(EnergyDensityEstimator, device="cuda").fit(MOONS)
     dump(ebm, tmp_path / "ebm.safetensors")
     loaded = load(tmp_path / "ebm.safetensors", device="cpu")
     assert loaded.device == "cpu"
@@ -363,11 +345,11 @@ def test_dump_refuses_unfitted_and_foreign_estimators(tmp_path):
     "make, message",
     [
         (
-            lambda: NCEDensityEstimator(module=SmallEnergy(2), **FAST_NCE),
+            lambda: fast(NCEDensityEstimator, module=SmallEnergy(2)),
             "instance",
         ),
         (
-            lambda: NCEDensityEstimator(noise=KernelDensity(), **FAST_NCE),
+            lambda: fast(NCEDensityEstimator, noise=KernelDensity()),
             "noise=KernelDensity",
         ),
         (lambda: OODDetector(KernelDensity()), "KernelDensity"),
@@ -383,15 +365,16 @@ def test_dump_refuses_what_only_pickle_can_store(make, message, tmp_path):
 
 
 def test_dump_refuses_parameters_changed_after_fit(tmp_path):
-    ebm = EnergyDensityEstimator(**FAST_DENSITY).fit(MOONS)
-    ebm.set_params(hidden_layer_sizes=(16,))
+    ebm = fast(EnergyDensityEstimator).fit(MOONS)
+    ebm.set_params(hidden_layer_sizes=(32,))  # not the fitted (16,)
     with pytest.raises(ValueError, match="set_params after fit"):
         dump(ebm, tmp_path / "x.safetensors")
 
 
 def test_dump_warns_that_callbacks_are_not_saved(tmp_path):
     scoring = EpochScoring(lambda net, X, y: 1.0, on_train=True, name="one")
-    clf = EnergyClassifier(callbacks=[("one", scoring)], **FAST_CLASSIFIER)
+    # Two epochs, two scores below.
+    clf = fast(EnergyClassifier, max_epochs=2, callbacks=[("one", scoring)])
     clf.fit(MOONS, MOON_LABELS)
     with pytest.warns(UserWarning, match="callbacks"):
         dump(clf, tmp_path / "clf.safetensors")

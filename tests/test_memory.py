@@ -12,8 +12,9 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from conftest import fast
 
-import sk_ebm._base
+import sk_ebm._inference
 from sk_ebm import (
     EnergyClassifier,
     EnergyDensityEstimator,
@@ -47,23 +48,13 @@ def fitted():
     rng = np.random.RandomState(0)
     X = rng.standard_normal((300, N_FEATURES))
     y = rng.randint(0, N_CLASSES, size=300)
-    density = EnergyDensityEstimator(
-        hidden_layer_sizes=(8,),
-        max_epochs=1,
-        n_components=1,
-        ais_chains=50,
-        ais_temperatures=5,
-        random_state=0,
-    )
-    classifier = EnergyClassifier(
-        hidden_layer_sizes=(8,), max_epochs=1, sgld_steps=1, random_state=0
-    )
+    # One epoch: only inference is measured.
+    density = fast(EnergyDensityEstimator, max_epochs=1)
+    classifier = fast(EnergyClassifier, max_epochs=1)
     return {
         "classifier": classifier.fit(X, y),
         "density": density.fit(X),
-        "nce": NCEDensityEstimator(
-            hidden_layer_sizes=(8,), max_epochs=1, noise="gaussian", random_state=0
-        ).fit(X),
+        "nce": fast(NCEDensityEstimator, max_epochs=1, noise="gaussian").fit(X),
         "ood": OODDetector(density).fit(X),
         "ood_grad_norm": OODDetector(classifier, method="grad_norm").fit(X, y),
     }
@@ -76,7 +67,7 @@ def X():
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(sk_ebm._base, "INFERENCE_BATCH_SIZE", BATCH)
+    monkeypatch.setattr(sk_ebm._inference, "INFERENCE_BATCH_SIZE", BATCH)
 
 
 @pytest.mark.parametrize("name, method", CASES)

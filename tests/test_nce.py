@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from conftest import fast
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.base import clone
@@ -39,8 +40,6 @@ QUADRATIC = dict(
     batch_size=512,
     early_stopping=False,
 )
-# A fraction of a second per fit on a few hundred rows.
-FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, sample_steps=10)
 
 
 def gaussian_data(n, seed):
@@ -61,10 +60,6 @@ def exact_log_partition(estimator):
     """
     log_z = estimator.net_.module_.energy.log_partition().item()
     return log_z + np.log(estimator.scale_).sum()
-
-
-def fast_nce(**params):
-    return NCEDensityEstimator(**{**FAST, "random_state": 0, **params})
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +101,9 @@ def small():
 
 
 @pytest.fixture(scope="module")
-def fast(small):
-    return fast_nce().fit(small)
+def fitted(small):
+    """The fast settings on a few hundred rows: a fraction of a second."""
+    return fast(NCEDensityEstimator).fit(small)
 
 
 # -- known answers -------------------------------------------------------------
@@ -211,13 +207,20 @@ def test_estimator_noise_density_integrates_to_one(gm_noise_fit, eight):
 def test_kernel_density_noise_sampled_with_its_random_state(small):
     # KernelDensity.sample takes random_state; GaussianMixture.sample does not.
     noise = KernelDensity(bandwidth=0.3)
-    nce = fast_nce(noise=noise, max_epochs=1).fit(small)
+    nce = fast(NCEDensityEstimator, noise=noise, max_epochs=1).fit(small)
     assert not hasattr(noise, "tree_")
     assert estimator_noise(nce).estimator.bandwidth == 0.3
     assert np.all(np.isfinite(nce.score_samples(small)))
-    again = fast_nce(noise=KernelDensity(bandwidth=0.3), max_epochs=1).fit(small)
+    again = fast(
+        NCEDensityEstimator, noise=KernelDensity(bandwidth=0.3), max_epochs=1
+    ).fit(small)
     assert torch.equal(estimator_noise(again).pool, estimator_noise(nce).pool)
-    other = fast_nce(noise=KernelDensity(bandwidth=0.3), max_epochs=1, random_state=1)
+    other = fast(
+        NCEDensityEstimator,
+        noise=KernelDensity(bandwidth=0.3),
+        max_epochs=1,
+        random_state=1,
+    )
     other.fit(small)
     assert not torch.equal(estimator_noise(other).pool, estimator_noise(nce).pool)
 
@@ -237,7 +240,7 @@ def test_kernel_density_noise_sampled_with_its_random_state(small):
 )
 def test_invalid_parameters(small, params, match):
     with pytest.raises(ValueError, match=match):
-        fast_nce(**params).fit(small)
+        fast(NCEDensityEstimator, **params).fit(small)
 
 
 # -- invariances and reproducibility -----------------------------------------------
@@ -245,8 +248,8 @@ def test_affine_invariance_and_jacobian(small):
     """Fitting on a * X + b (a > 0 per feature) gives the same model, the
     density divided by the Jacobian prod(a)."""
     a, b = np.array([10.0, 0.5]), np.array([5.0, -3.0])
-    nce = fast_nce().fit(small)
-    moved = fast_nce().fit(a * small + b)
+    nce = fast(NCEDensityEstimator).fit(small)
+    moved = fast(NCEDensityEstimator).fit(a * small + b)
     np.testing.assert_allclose(
         moved.score_samples(a * small + b),
         nce.score_samples(small) - np.log(a).sum(),
@@ -257,20 +260,22 @@ def test_affine_invariance_and_jacobian(small):
     )
 
 
-def test_same_random_state_same_result(small, fast):
-    again = fast_nce().fit(small)
-    np.testing.assert_array_equal(again.score_samples(small), fast.score_samples(small))
-    assert again.log_partition_ == fast.log_partition_
+def test_same_random_state_same_result(small, fitted):
+    again = fast(NCEDensityEstimator).fit(small)
     np.testing.assert_array_equal(
-        again.sample(20, random_state=0), fast.sample(20, random_state=0)
+        again.score_samples(small), fitted.score_samples(small)
     )
-    other = fast_nce(random_state=1).fit(small)
-    assert not np.array_equal(other.score_samples(small), fast.score_samples(small))
+    assert again.log_partition_ == fitted.log_partition_
+    np.testing.assert_array_equal(
+        again.sample(20, random_state=0), fitted.sample(20, random_state=0)
+    )
+    other = fast(NCEDensityEstimator, random_state=1).fit(small)
+    assert not np.array_equal(other.score_samples(small), fitted.score_samples(small))
 
 
 def test_fit_leaves_global_torch_rng_untouched(small):
     state = torch.random.get_rng_state()
-    fast_nce(max_epochs=1).fit(small)
+    fast(NCEDensityEstimator, max_epochs=1).fit(small)
     assert torch.equal(state, torch.random.get_rng_state())
 
 
@@ -284,44 +289,44 @@ def test_sample_matches_data_moments(quadratic, X):
     np.testing.assert_allclose(np.cov(samples.T), np.cov(X.T), atol=0.3)
 
 
-def test_sample_reproducible(fast):
+def test_sample_reproducible(fitted):
     np.testing.assert_array_equal(
-        fast.sample(10, random_state=3), fast.sample(10, random_state=3)
+        fitted.sample(10, random_state=3), fitted.sample(10, random_state=3)
     )
     assert not np.array_equal(
-        fast.sample(10, random_state=3), fast.sample(10, random_state=4)
+        fitted.sample(10, random_state=3), fitted.sample(10, random_state=4)
     )
-    assert fast.sample().shape == (1, 2)
+    assert fitted.sample().shape == (1, 2)
 
 
 @pytest.mark.parametrize("n_samples", [0, -1, 2.5])
-def test_sample_rejects_bad_n_samples(fast, n_samples):
+def test_sample_rejects_bad_n_samples(fitted, n_samples):
     with pytest.raises(ValueError, match="n_samples"):
-        fast.sample(n_samples)
+        fitted.sample(n_samples)
 
 
 # -- scikit-learn integration ------------------------------------------------------
-def test_clone_get_and_set_params(fast):
-    cloned = clone(fast)
-    assert cloned.get_params() == fast.get_params()
+def test_clone_get_and_set_params(fitted):
+    cloned = clone(fitted)
+    assert cloned.get_params() == fitted.get_params()
     assert not hasattr(cloned, "net_")
     assert not hasattr(cloned, "log_partition_")
-    params = fast.get_params()
+    params = fitted.get_params()
     assert params["noise"] == "gmm"
     assert params["noise_ratio"] == 4.0
     assert params["hidden_layer_sizes"] == (16,)
     cloned.set_params(noise="gaussian", noise_ratio=2.0)
     assert (cloned.noise, cloned.noise_ratio) == ("gaussian", 2.0)
-    assert fast.noise == "gmm"
+    assert fitted.noise == "gmm"
 
 
-def test_pipeline_with_scaler_is_the_same_model_up_to_the_jacobian(small, fast):
+def test_pipeline_with_scaler_is_the_same_model_up_to_the_jacobian(small, fitted):
     """StandardScaler in front changes the units only (affine invariance)."""
-    pipe = make_pipeline(StandardScaler(), fast_nce()).fit(small)
+    pipe = make_pipeline(StandardScaler(), fast(NCEDensityEstimator)).fit(small)
     scale = pipe[0].scale_
     np.testing.assert_allclose(
         pipe.score_samples(small),
-        fast.score_samples(small) + np.log(scale).sum(),
+        fitted.score_samples(small) + np.log(scale).sum(),
         atol=1e-4,
     )
     assert pipe.score(small) == pytest.approx(np.mean(pipe.score_samples(small)))
@@ -329,7 +334,7 @@ def test_pipeline_with_scaler_is_the_same_model_up_to_the_jacobian(small, fast):
 
 def test_grid_search_scores_by_held_out_log_likelihood(small):
     grid = {"hidden_layer_sizes": [(8,), (16,)]}
-    search = GridSearchCV(fast_nce(), grid, cv=2).fit(small)
+    search = GridSearchCV(fast(NCEDensityEstimator), grid, cv=2).fit(small)
     results = search.cv_results_
     scores = results["mean_test_score"]
     assert np.all(np.isfinite(scores))
@@ -342,7 +347,7 @@ def test_grid_search_scores_by_held_out_log_likelihood(small):
     # (cv=2 on unlabelled rows: unshuffled halves).
     half = len(small) // 2
     for i, params in enumerate(results["params"]):
-        model = fast_nce(**params).fit(small[half:])
+        model = fast(NCEDensityEstimator, **params).fit(small[half:])
         assert results["split0_test_score"][i] == pytest.approx(
             np.mean(model.score_samples(small[:half])), rel=1e-6
         )
@@ -376,8 +381,8 @@ def test_history_has_nce_curves(mlp):
 
 
 def test_without_early_stopping_runs_all_epochs(small):
-    nce = fast_nce(early_stopping=False).fit(small)
-    assert len(nce.net_.history) == FAST["max_epochs"]
+    nce = fast(NCEDensityEstimator, early_stopping=False, max_epochs=3).fit(small)
+    assert len(nce.net_.history) == 3
     assert "valid_nce_loss" not in nce.net_.history[-1]
 
 
@@ -420,7 +425,7 @@ def test_flow_noise_energy_keeps_learning_after_warm_up(flow):
 
 # -- divergence guard ------------------------------------------------------------
 def test_absurd_learning_rate_never_leaves_nan_weights(small):
-    nce = fast_nce(lr=1e6, max_epochs=5)
+    nce = fast(NCEDensityEstimator, lr=1e6, max_epochs=5)
     try:
         nce.fit(small)
     except DivergenceError as err:
@@ -434,7 +439,7 @@ def test_absurd_learning_rate_never_leaves_nan_weights(small):
 
 
 def test_divergence_message_names_only_own_parameters(small):
-    nce = fast_nce(lr=1e6, max_epochs=5)
+    nce = fast(NCEDensityEstimator, lr=1e6, max_epochs=5)
     with pytest.raises(DivergenceError) as info:
         nce.fit(small)
     named = re.findall(r"`(\w+)`", str(info.value))
@@ -457,23 +462,23 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("X_bad, match", BAD_INPUTS)
 def test_fit_rejects_bad_input(X_bad, match):
     with pytest.raises(ValueError, match=match):
-        fast_nce().fit(X_bad)
+        fast(NCEDensityEstimator).fit(X_bad)
 
 
 @pytest.mark.parametrize("X_bad, match", BAD_INPUTS)
-def test_score_samples_rejects_bad_input(fast, X_bad, match):
+def test_score_samples_rejects_bad_input(fitted, X_bad, match):
     with pytest.raises(ValueError, match=match):
-        fast.score_samples(X_bad)
+        fitted.score_samples(X_bad)
 
 
-def test_wrong_width_at_score_time(fast):
+def test_wrong_width_at_score_time(fitted):
     with pytest.raises(ValueError, match=re.escape("X has 3 features")):
-        fast.score_samples(np.ones((4, 3)))
+        fitted.score_samples(np.ones((4, 3)))
 
 
 def test_single_sample_rejected():
     with pytest.raises(ValueError, match="at least 2 samples"):
-        fast_nce().fit(np.ones((1, 2)))
+        fast(NCEDensityEstimator).fit(np.ones((1, 2)))
 
 
 @pytest.mark.parametrize("method", ["score_samples", "score", "sample"])

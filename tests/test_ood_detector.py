@@ -1,10 +1,12 @@
 """Tests of OODDetector."""
 
+import functools
 import pickle
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import fast
 from sklearn.base import clone, is_outlier_detector
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
@@ -32,16 +34,6 @@ from sk_ebm import (
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-# Each fit takes a fraction of a second on 300 rows.
-FAST_DENSITY = dict(
-    hidden_layer_sizes=(16,),
-    max_epochs=3,
-    n_components=1,
-    ais_chains=100,
-    ais_temperatures=20,
-)
-FAST_CLASSIFIER = dict(hidden_layer_sizes=(16,), max_epochs=3)
-FAST_NCE = dict(hidden_layer_sizes=(16,), max_epochs=3)
 CASES = [
     ("density", "energy"),
     ("density", "grad_norm"),
@@ -51,18 +43,6 @@ CASES = [
     ("classifier", "max_softmax"),
     ("classifier", "grad_norm"),
 ]
-
-
-def fast_density(**params):
-    return EnergyDensityEstimator(**{**FAST_DENSITY, "random_state": 0, **params})
-
-
-def fast_classifier(**params):
-    return EnergyClassifier(**{**FAST_CLASSIFIER, "random_state": 0, **params})
-
-
-def fast_nce(**params):
-    return NCEDensityEstimator(**{**FAST_NCE, "random_state": 0, **params})
 
 
 def mean_score(estimator, X, y=None):
@@ -91,15 +71,15 @@ def detector(request, blobs):
     kind, method = request.param
     X, y = blobs
     if kind == "density":
-        return OODDetector(fast_density(), method=method).fit(X)
+        return OODDetector(fast(EnergyDensityEstimator), method=method).fit(X)
     if kind == "nce":
-        return OODDetector(fast_nce(), method=method).fit(X)
-    return OODDetector(fast_classifier(), method=method).fit(X, y)
+        return OODDetector(fast(NCEDensityEstimator), method=method).fit(X)
+    return OODDetector(fast(EnergyClassifier), method=method).fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def density_detector(blobs):
-    return OODDetector(fast_density()).fit(blobs[0])
+    return OODDetector(fast(EnergyDensityEstimator)).fit(blobs[0])
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +93,8 @@ def test_registered_and_tagged_as_outlier_detector():
     assert "OODDetector" in sk_ebm.__all__
     assert "OODDetector" in dir(sk_ebm)
     assert is_outlier_detector(OODDetector())
-    assert not get_tags(OODDetector(fast_density())).target_tags.required
-    assert get_tags(OODDetector(fast_classifier())).target_tags.required
+    assert not get_tags(OODDetector(fast(EnergyDensityEstimator))).target_tags.required
+    assert get_tags(OODDetector(fast(EnergyClassifier))).target_tags.required
 
 
 @pytest.mark.parametrize(
@@ -123,12 +103,13 @@ def test_registered_and_tagged_as_outlier_detector():
 )
 @pytest.mark.parametrize("method", ["energy", "grad_norm"])
 def test_sklearn_outlier_checks(check, method):
-    check("OODDetector", OODDetector(fast_density(), method=method))
+    check("OODDetector", OODDetector(fast(EnergyDensityEstimator), method=method))
 
 
 def test_default_estimator_is_an_energy_density_estimator(blobs, monkeypatch):
     # The default EnergyDensityEstimator() trains for seconds; a fast one stands
     # in for it here.
+    fast_density = functools.partial(fast, EnergyDensityEstimator)
     monkeypatch.setattr(sk_ebm._ood, "EnergyDensityEstimator", fast_density)
     detector = OODDetector().fit(blobs[0])
     assert isinstance(detector.estimator_, EnergyDensityEstimator)
@@ -143,7 +124,7 @@ def test_scores_follow_the_method(blobs, detector):
     expected = {
         "energy": lambda: inner.score_samples(X),
         "max_softmax": lambda: inner.predict_proba(X).max(axis=1),
-        "grad_norm": lambda: -inner._energy_grad_norm(X),
+        "grad_norm": lambda: -inner.energy_grad_norm(X),
     }[detector.method_]()
     scores = detector.score_samples(X)
     assert scores.shape == (300,)
@@ -188,7 +169,7 @@ def test_float_contamination_sets_the_share_of_training_outliers(
 @pytest.mark.parametrize("shift", [10.0, -10.0])
 def test_density_scores_rank_far_points_below(blobs, method, shift):
     X = blobs[0]
-    detector = OODDetector(fast_density(), method=method).fit(X)
+    detector = OODDetector(fast(EnergyDensityEstimator), method=method).fit(X)
     assert auroc(detector.score_samples(X), detector.score_samples(X + shift)) > 0.9
     assert np.all(detector.predict(X + shift) == -1)
 
@@ -218,9 +199,9 @@ def test_classifier_energy_ranks_far_points_below(digits):
 def test_fit_predict_equals_fit_then_predict(blobs, kind):
     X, y = blobs
     if kind == "density":
-        detector, y = OODDetector(fast_density()), None
+        detector, y = OODDetector(fast(EnergyDensityEstimator)), None
     else:
-        detector = OODDetector(fast_classifier(), method="max_softmax")
+        detector = OODDetector(fast(EnergyClassifier), method="max_softmax")
     labels = detector.fit_predict(X, y)
     assert labels.dtype.kind == "i"
     np.testing.assert_array_equal(labels, clone(detector).fit(X, y).predict(X))
@@ -249,7 +230,10 @@ def test_nested_parameters_and_clone(blobs, density_detector):
 @pytest.mark.parametrize("kind", ["density", "classifier"])
 def test_grid_search_over_inner_parameters(blobs, kind):
     X, y = blobs
-    inner, y = (fast_density(), None) if kind == "density" else (fast_classifier(), y)
+    if kind == "density":
+        inner, y = fast(EnergyDensityEstimator), None
+    else:
+        inner = fast(EnergyClassifier)
     grid = {"estimator__hidden_layer_sizes": [(8,), (16,)]}
     search = GridSearchCV(OODDetector(inner), grid, scoring=mean_score, cv=2)
     search.fit(X, y)
@@ -261,7 +245,9 @@ def test_grid_search_over_inner_parameters(blobs, kind):
 
 def test_pipeline_with_scaler(blobs):
     X = blobs[0]
-    pipeline = make_pipeline(StandardScaler(), OODDetector(fast_density())).fit(X)
+    pipeline = make_pipeline(
+        StandardScaler(), OODDetector(fast(EnergyDensityEstimator))
+    ).fit(X)
     Z = pipeline[0].transform(X)
     detector = pipeline[-1]
     np.testing.assert_allclose(pipeline.score_samples(X), detector.score_samples(Z))
@@ -299,7 +285,7 @@ def test_attributes_delegated_to_the_inner_estimator(detector):
 def test_feature_names_delegated(blobs):
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(blobs[0], columns=["a", "b"])
-    detector = OODDetector(fast_density()).fit(X)
+    detector = OODDetector(fast(EnergyDensityEstimator)).fit(X)
     np.testing.assert_array_equal(detector.feature_names_in_, ["a", "b"])
 
 
@@ -315,7 +301,7 @@ def test_feature_names_delegated(blobs):
     ],
 )
 def test_invalid_parameters(blobs, params, match):
-    detector = OODDetector(**{"estimator": fast_density(), **params})
+    detector = OODDetector(**{"estimator": fast(EnergyDensityEstimator), **params})
     with pytest.raises(ValueError, match=match):
         detector.fit(blobs[0])
 
@@ -324,7 +310,7 @@ def test_invalid_parameters(blobs, params, match):
     "estimator, method, match",
     [
         (
-            fast_density(),
+            fast(EnergyDensityEstimator),
             "max_softmax",
             "max_softmax' needs a classifier with predict_proba, got "
             "EnergyDensityEstimator",
@@ -343,7 +329,7 @@ def test_method_needs_a_capable_estimator(blobs, estimator, method, match):
 
 def test_classifier_needs_y(blobs):
     X, y = blobs
-    detector = OODDetector(fast_classifier()).fit(X, y)
+    detector = OODDetector(fast(EnergyClassifier)).fit(X, y)
     offset, inner = detector.offset_, detector.estimator_
     with pytest.raises(ValueError, match=r"EnergyClassifier.*call fit\(X, y\)"):
         detector.fit(X)
@@ -359,7 +345,7 @@ def test_nan_training_scores_are_an_error(blobs):
 
 @pytest.mark.parametrize("method", ["score_samples", "decision_function", "predict"])
 def test_unfitted(blobs, method):
-    detector = OODDetector(fast_density())
+    detector = OODDetector(fast(EnergyDensityEstimator))
     with pytest.raises(NotFittedError):
         getattr(detector, method)(blobs[0])
     assert not hasattr(detector, "n_features_in_")

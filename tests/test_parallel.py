@@ -11,6 +11,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from conftest import fast
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, cross_validate
 from skorch.callbacks import Callback
@@ -19,7 +20,6 @@ from threadpoolctl import threadpool_limits
 from sk_ebm import EnergyClassifier
 from sk_ebm._threads import allowed_torch_threads, limit_torch_threads
 
-TINY = dict(hidden_layer_sizes=(8,), max_epochs=2, sgld_steps=2, buffer_size=100)
 GRID = {"hidden_layer_sizes": [(8,), (16,)], "lr": [1e-3, 1e-2]}
 
 
@@ -57,7 +57,7 @@ def two_threads(monkeypatch):
 
 
 def search(n_jobs):
-    return GridSearchCV(EnergyClassifier(**TINY, random_state=0), GRID, n_jobs=n_jobs)
+    return GridSearchCV(fast(EnergyClassifier), GRID, n_jobs=n_jobs)
 
 
 def assert_same_search(a, b):
@@ -77,7 +77,7 @@ def reference(data):
 # -- the thread limit --------------------------------------------------------
 def test_omp_num_threads_caps_fit_and_count_is_restored(data, two_threads, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # e.g. set after torch started
-    clf = EnergyClassifier(**TINY, callbacks=[RecordThreads()]).fit(*data)
+    clf = fast(EnergyClassifier, max_epochs=2, callbacks=[RecordThreads()]).fit(*data)
     assert fit_threads(clf) == [1, 1]
     assert torch.get_num_threads() == 2
     clf.predict_proba(data[0])
@@ -87,7 +87,7 @@ def test_omp_num_threads_caps_fit_and_count_is_restored(data, two_threads, monke
 def test_omp_num_threads_caps_classifier_sampling(data, two_threads, monkeypatch):
     import sk_ebm._classifier
 
-    clf = EnergyClassifier(**TINY, sample_steps=2).fit(*data)
+    clf = fast(EnergyClassifier, sample_steps=2).fit(*data)
     seen = []
     langevin = sk_ebm._classifier.langevin
 
@@ -121,8 +121,9 @@ def test_odd_omp_num_threads(two_threads, monkeypatch, value):
 
 
 def test_threadpoolctl_limit_is_respected(data, two_threads):
+    estimator = fast(EnergyClassifier, max_epochs=2, callbacks=[RecordThreads()])
     with threadpool_limits(1, user_api="openmp"):
-        clf = EnergyClassifier(**TINY, callbacks=[RecordThreads()]).fit(*data)
+        clf = estimator.fit(*data)
     assert fit_threads(clf) == [1, 1]
     assert torch.get_num_threads() == 2
 
@@ -130,14 +131,14 @@ def test_threadpoolctl_limit_is_respected(data, two_threads):
 def test_count_is_restored_when_fit_raises(data, two_threads, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     with pytest.raises(RuntimeError, match="stop"):
-        EnergyClassifier(**TINY, callbacks=[Fail()]).fit(*data)
+        fast(EnergyClassifier, callbacks=[Fail()]).fit(*data)
     assert torch.get_num_threads() == 2
 
 
 def test_thread_pool_workers_take_one_thread_each(data, two_threads):
     # joblib passes no limit to a thread pool: without one, every worker
     # thread would run torch on both cores.
-    estimator = EnergyClassifier(**TINY, callbacks=[RecordThreads()])
+    estimator = fast(EnergyClassifier, max_epochs=2, callbacks=[RecordThreads()])
     with joblib.parallel_config(backend="threading"):
         result = cross_validate(estimator, *data, cv=2, n_jobs=2, return_estimator=True)
     assert [fit_threads(e) for e in result["estimator"]] == [[1, 1], [1, 1]]
@@ -145,7 +146,7 @@ def test_thread_pool_workers_take_one_thread_each(data, two_threads):
 
 
 def test_loky_workers_take_the_inner_limit(data, two_threads):
-    estimator = EnergyClassifier(**TINY, callbacks=[RecordThreads()])
+    estimator = fast(EnergyClassifier, max_epochs=2, callbacks=[RecordThreads()])
     with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
         result = cross_validate(estimator, *data, cv=2, n_jobs=2, return_estimator=True)
     assert [fit_threads(e) for e in result["estimator"]] == [[1, 1], [1, 1]]

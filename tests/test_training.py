@@ -4,36 +4,22 @@ stopping, checkpoints, history, ``warm_start``, and recovery from divergence."""
 import numpy as np
 import pytest
 import torch
+from conftest import fast
 from sklearn.datasets import make_blobs
 from skorch.callbacks import Checkpoint, EarlyStopping
 
 from sk_ebm import EnergyClassifier, EnergyDensityEstimator, NCEDensityEstimator
+from sk_ebm._labels import stratified_split
 from sk_ebm.exceptions import DivergenceError
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-FAST = {
-    EnergyClassifier: dict(hidden_layer_sizes=(16,), max_epochs=4, sgld_steps=2),
-    EnergyDensityEstimator: dict(
-        hidden_layer_sizes=(16,),
-        max_epochs=4,
-        n_components=1,
-        n_importance_samples=256,
-        ais_chains=100,
-        ais_temperatures=20,
-    ),
-    NCEDensityEstimator: dict(hidden_layer_sizes=(16,), max_epochs=4),
-}
-ESTIMATORS = list(FAST)
+ESTIMATORS = [EnergyClassifier, EnergyDensityEstimator, NCEDensityEstimator]
 
 
 @pytest.fixture(scope="module")
 def blobs():
     return make_blobs(300, centers=3, n_features=2, random_state=0)
-
-
-def make(cls, **params):
-    return cls(**{**FAST[cls], "random_state": 0, **params})
 
 
 def fit(estimator, X, y):
@@ -50,17 +36,17 @@ def parameters(estimator):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_verbose_shows_skorch_progress_bar_and_epoch_table(cls, blobs, capsys):
-    fit(make(cls, max_epochs=2, verbose=1), *blobs)
+    fit(fast(cls, max_epochs=2, verbose=1), *blobs)
     out, err = capsys.readouterr()
     assert "epoch" in out and "train_loss" in out  # skorch's PrintLog
     assert "it/s" in err or "%|" in err  # skorch's ProgressBar (tqdm)
-    fit(make(cls, max_epochs=2), *blobs)
+    fit(fast(cls, max_epochs=2), *blobs)
     assert capsys.readouterr() == ("", "")
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_warm_start_continues_from_the_fitted_network(cls, blobs):
-    estimator = fit(make(cls), *blobs)
+    estimator = fit(fast(cls), *blobs)
     before = parameters(estimator)
     history = len(estimator.net_.history)
     estimator.set_params(warm_start=True, max_epochs=2)
@@ -68,7 +54,7 @@ def test_warm_start_continues_from_the_fitted_network(cls, blobs):
     assert len(estimator.net_.history) == history + 2
     # The second fit started from the first one's weights: a cold fit of 2
     # epochs from the same seed lands elsewhere.
-    cold = fit(make(cls, max_epochs=2), *blobs)
+    cold = fit(fast(cls, max_epochs=2), *blobs)
     warm_after = parameters(estimator)
     assert not all(torch.equal(a, b) for a, b in zip(before, warm_after, strict=True))
     assert not all(
@@ -79,8 +65,8 @@ def test_warm_start_continues_from_the_fitted_network(cls, blobs):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_warm_start_without_a_previous_fit_is_a_cold_fit(cls, blobs):
-    warm = fit(make(cls, warm_start=True), *blobs)
-    cold = fit(make(cls), *blobs)
+    warm = fit(fast(cls, warm_start=True), *blobs)
+    cold = fit(fast(cls), *blobs)
     np.testing.assert_array_equal(
         warm.score_samples(blobs[0]), cold.score_samples(blobs[0])
     )
@@ -89,14 +75,14 @@ def test_warm_start_without_a_previous_fit_is_a_cold_fit(cls, blobs):
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_warm_start_rejects_a_different_width(cls, blobs):
     X, y = blobs
-    estimator = fit(make(cls, warm_start=True), X, y)
+    estimator = fit(fast(cls, warm_start=True), X, y)
     with pytest.raises(ValueError, match="features"):
         fit(estimator, np.c_[X, X], y)
 
 
 def test_warm_start_rejects_new_classes(blobs):
     X, y = blobs
-    clf = make(EnergyClassifier, warm_start=True).fit(X[y < 2], y[y < 2])
+    clf = fast(EnergyClassifier, warm_start=True).fit(X[y < 2], y[y < 2])
     with pytest.raises(ValueError, match="not seen by the previous fit"):
         clf.fit(X, y)
     # A subset of the classes is fine, and keeps classes_.
@@ -113,14 +99,14 @@ DIVERGING = {
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_divergence_restores_weights_and_a_warm_refit_recovers(cls, blobs):
-    estimator = make(cls, max_epochs=30, **DIVERGING[cls])
+    estimator = fast(cls, max_epochs=30, **DIVERGING[cls])
     with pytest.raises(DivergenceError, match="lr"):
         fit(estimator, *blobs)
     for parameter in estimator.net_.module_.parameters():
         assert torch.isfinite(parameter).all()
     restored = len(estimator.net_.history)
     # The same estimator, with sane settings, resumes from the restored weights.
-    sane = {k: getattr(make(cls), k) for k in DIVERGING[cls]}
+    sane = {k: getattr(fast(cls), k) for k in DIVERGING[cls]}
     estimator.set_params(warm_start=True, max_epochs=3, **sane)
     fit(estimator, *blobs)
     assert len(estimator.net_.history) == restored + 3
@@ -131,7 +117,7 @@ def test_divergence_restores_weights_and_a_warm_refit_recovers(cls, blobs):
 
 def test_classifier_early_stopping_on_a_validation_split(blobs):
     X, y = blobs
-    clf = make(
+    clf = fast(
         EnergyClassifier,
         max_epochs=200,
         lr=3e-2,
@@ -152,8 +138,10 @@ def test_classifier_validation_split_is_stratified_and_labelled(blobs):
     X, y = blobs
     y = y.copy()
     y[::3] = -1  # a third unlabelled
-    clf = make(EnergyClassifier, early_stopping=True, validation_fraction=0.2)
-    train, valid = clf._split(np.where(y >= 0, y, -1), np.random.RandomState(0))
+    clf = fast(EnergyClassifier, early_stopping=True, validation_fraction=0.2)
+    train, valid = stratified_split(
+        len(y), np.where(y >= 0, y, -1), 0.2, np.random.RandomState(0)
+    )
     assert np.all(y[valid] >= 0)
     assert len(valid) == round(0.2 * np.sum(y >= 0))
     expected = 0.2 * np.bincount(y[y >= 0])
@@ -166,7 +154,7 @@ def test_classifier_validation_split_is_stratified_and_labelled(blobs):
 
 def test_user_early_stopping_and_checkpoint_callbacks(blobs, tmp_path):
     X, y = blobs
-    clf = make(
+    clf = fast(
         EnergyClassifier,
         max_epochs=6,
         early_stopping=True,
@@ -187,7 +175,7 @@ def test_user_early_stopping_and_checkpoint_callbacks(blobs, tmp_path):
 
 def test_density_history_through_net(blobs):
     X, _ = blobs
-    ebm = make(EnergyDensityEstimator, max_epochs=5).fit(X)
+    ebm = fast(EnergyDensityEstimator, max_epochs=5).fit(X)
     history = ebm.net_.history
     assert len(history) <= 5
     assert all(np.isfinite(history[:, "train_loss"]))

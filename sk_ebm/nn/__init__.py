@@ -3,6 +3,7 @@ r"""Torch energy networks: modules mapping inputs ``(n, d)`` to energies ``(n,)`
 from sk_ebm.nn._conv import ConvEnergy
 from sk_ebm.nn._logits import LogitsEnergy
 from sk_ebm.nn._mlp import MLPEnergy
+from sk_ebm.nn._nce import NCEModule
 from sk_ebm.nn._quadratic import QuadraticEnergy
 from sk_ebm.nn._residual import ResidualEnergy
 
@@ -10,6 +11,7 @@ __all__ = [
     "ConvEnergy",
     "LogitsEnergy",
     "MLPEnergy",
+    "NCEModule",
     "QuadraticEnergy",
     "ResidualEnergy",
 ]

@@ -9,8 +9,10 @@ __all__ = ["LogitsEnergy"]
 
 
 class LogitsEnergy(nn.Module):
-    r"""Joint energy of a logits network :math:`f_\theta : \mathbb{R}^d \to
-    \mathbb{R}^K` (Grathwohl et al., 2020).
+    r"""Joint energy of the classes and inputs defined by a logits network.
+
+    The logits network :math:`f_\theta : \mathbb{R}^d \to \mathbb{R}^K` defines
+    the energies (Grathwohl et al., 2020)
 
     .. math::
         E(x, y) = -f_\theta(x)[y], \qquad
@@ -42,5 +44,18 @@ class LogitsEnergy(nn.Module):
         return -torch.logsumexp(self.logits(x), dim=1)
 
     def energy_xy(self, x: Tensor, y: Tensor) -> Tensor:
-        """Class-conditional energy :math:`E(x, y) = -f(x)[y]`, shape ``(n,)``."""
+        """Class-conditional energy :math:`E(x, y) = -f(x)[y]`.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Inputs, as taken by the logits network.
+        y : Tensor of shape (n,)
+            Class index of each row, in ``0, ..., K - 1``; cast to ``long``.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            Minus the logit of class ``y[i]`` for row ``x[i]``.
+        """
         return -self.logits(x).gather(1, y.long().view(-1, 1)).squeeze(1)

@@ -83,7 +83,20 @@ class MLPEnergy(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def features(self, x: Tensor) -> Tensor:
-        """Input features :math:`\\phi(x)` fed to the first layer."""
+        """Input features :math:`\\phi(x)` fed to the first layer.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Inputs.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features + 2 * n_fourier_features)
+            ``x`` itself without Fourier features, otherwise ``x`` followed by
+            the sines and then the cosines of its projections on the random
+            frequencies, both scaled by ``1 / sqrt(n_fourier_features)``.
+        """
         if self.frequencies.shape[1] == 0:
             return x
         projected = x @ self.frequencies

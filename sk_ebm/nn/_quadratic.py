@@ -53,7 +53,14 @@ class QuadraticEnergy(nn.Module):
         self.raw_tril = nn.Parameter(torch.zeros(self.n_features, self.n_features))
 
     def cholesky(self) -> Tensor:
-        """The factor :math:`L` of the precision :math:`P = L L^\\top`."""
+        """Compute the factor :math:`L` of the precision :math:`P = L L^\\top`.
+
+        Returns
+        -------
+        Tensor of shape (d, d)
+            Lower triangular, with the exponential of the diagonal of
+            ``raw_tril`` on its diagonal; differentiable in ``raw_tril``.
+        """
         return self.raw_tril.tril(-1) + torch.diag_embed(self.raw_tril.diagonal().exp())
 
     def forward(self, x: Tensor) -> Tensor:
@@ -61,6 +68,14 @@ class QuadraticEnergy(nn.Module):
         return 0.5 * (z * z).sum(1)
 
     def log_partition(self) -> Tensor:
-        r"""Exact :math:`\log Z = \log \int e^{-E(x)} dx`."""
+        r"""Compute the exact log-normaliser of :math:`e^{-E}`.
+
+        Returns
+        -------
+        Tensor of shape ()
+            :math:`\log Z = \log \int e^{-E(x)} dx
+            = \tfrac d2 \log 2\pi - \sum_j \log L_{jj}`, differentiable in
+            ``raw_tril``.
+        """
         log_diag = self.raw_tril.diagonal().sum()
         return 0.5 * self.n_features * math.log(2 * math.pi) - log_diag

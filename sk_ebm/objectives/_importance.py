@@ -45,7 +45,22 @@ class ImportanceSamplingNLL(nn.Module):
 
     @staticmethod
     def log_partition(energy_proposal: Tensor, log_q_proposal: Tensor) -> Tensor:
-        """Importance-sampling estimate of :math:`\\log Z`."""
+        """Importance-sampling estimate of :math:`\\log Z`.
+
+        Parameters
+        ----------
+        energy_proposal : Tensor of shape (K,)
+            Energies :math:`E(\\tilde x_k)` of the draws from the proposal.
+        log_q_proposal : Tensor of shape (K,)
+            Log-densities :math:`\\log q(\\tilde x_k)` of the proposal at
+            the same draws.
+
+        Returns
+        -------
+        Tensor of shape ()
+            :math:`\\log \\frac1K \\sum_k e^{-E(\\tilde x_k)} / q(\\tilde x_k)`,
+            computed with ``logsumexp``.
+        """
         log_w = -energy_proposal - log_q_proposal
         return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
 

@@ -101,12 +101,11 @@ class JEMLoss(nn.Module):
 
 
 class HDGELoss(nn.Module):
-    r"""Cross-entropy plus the contrastive generative term of HDGE (Liu & Abbeel,
-    2020).
+    r"""Cross-entropy plus the contrastive generative term of HDGE.
 
-    The class-conditional likelihood :math:`p(x \mid y) \propto e^{f(x)[y]}` is
-    approximated by contrasting each labelled row with a queue of other rows'
-    L2-normalised logits :math:`\hat f`:
+    HDGE (Liu & Abbeel, 2020) approximates the class-conditional likelihood
+    :math:`p(x \mid y) \propto e^{f(x)[y]}` by contrasting each labelled row
+    with a queue of other rows' L2-normalised logits :math:`\hat f`:
 
     .. math:: \mathcal{L}_{gen} = -\log \frac{e^{\hat f(x)[y]/\tau}}
         {e^{\hat f(x)[y]/\tau} + \sum_{k=1}^{K} e^{\hat f(x_k)[y]/\tau}}
@@ -118,6 +117,9 @@ class HDGELoss(nn.Module):
     Parameters
     ----------
     generative_weight : float, default=1.0
+        Weight of :math:`\mathcal{L}_{gen}`, added to the cross-entropy. With
+        0, or without a queue (``None`` or no rows), the loss is the
+        cross-entropy alone.
     temperature : float, default=0.1
         :math:`\tau`.
 

@@ -48,8 +48,19 @@ class NCELoss(nn.Module):
         self.noise_ratio = float(noise_ratio)
 
     def log_odds(self, log_ratio: Tensor) -> Tensor:
-        r""":math:`G = \log p_\theta - \log q - \log\nu` from
-        ``log_ratio`` :math:`= \log p_\theta - \log q`."""
+        r"""Log-odds that points are data rather than noise.
+
+        Parameters
+        ----------
+        log_ratio : Tensor
+            :math:`\log p_\theta(x) - \log q(x)` at the points, any shape.
+
+        Returns
+        -------
+        Tensor
+            :math:`G(x) = \log p_\theta(x) - \log q(x) - \log\nu`, of the
+            shape of ``log_ratio``.
+        """
         return log_ratio - math.log(self.noise_ratio)
 
     def forward(self, log_ratio_data: Tensor, log_ratio_noise: Tensor) -> Tensor:

@@ -33,10 +33,10 @@ def annealed_importance_sampling(
     generator: torch.Generator | None = None,
     return_samples: bool = False,
 ) -> tuple[float, float] | tuple[float, float, Tensor]:
-    r"""Estimate :math:`\log Z = \log \int e^{-E(x)} dx` by annealed importance
-    sampling.
+    r"""Estimate a log-partition function by annealed importance sampling.
 
-    Chains start from a normalised base density :math:`q_0` and follow the
+    The estimated quantity is :math:`\log Z = \log \int e^{-E(x)} dx`. Chains
+    start from a normalised base density :math:`q_0` and follow the
     geometric path :math:`\pi_\beta(x) \propto q_0(x)^{1-\beta} e^{-\beta E(x)}`
     over a sigmoidal schedule :math:`0 = \beta_0 < \dots < \beta_T = 1`, with
     ``n_steps`` MALA transitions (which leave each :math:`\pi_\beta` invariant)
@@ -59,13 +59,24 @@ def annealed_importance_sampling(
         ``log_prob(x)``, e.g. a :class:`~sk_ebm.sampling.Gaussian` fitted to the
         data.
     n_chains : int, default=1000
+        Number :math:`N` of independent chains, each giving one importance
+        weight :math:`w_i`.
     n_temperatures : int, default=200
+        Number :math:`T` of annealing steps from :math:`q_0` to
+        :math:`e^{-E}`; the cost is ``n_temperatures * n_steps`` MALA steps of
+        every chain.
     n_steps : int, default=1
         MALA steps per intermediate distribution.
     step_size : float, default=0.05
         Initial MALA step size.
     target_acceptance : float, default=0.6
+        Fraction of accepted MALA moves the step size is steered towards: after
+        each temperature the step size is multiplied by
+        ``exp(rate - target_acceptance)``, ``rate`` being the fraction of moves
+        accepted at that temperature.
     generator : torch.Generator, optional
+        Source of randomness for the initial draws from ``base`` and for the
+        MALA steps; None uses torch's global generator.
     return_samples : bool, default=False
         Also return the final chain states (approximate samples of
         :math:`e^{-E}/Z`, to be weighted by :math:`w`).
@@ -73,7 +84,10 @@ def annealed_importance_sampling(
     Returns
     -------
     log_z : float
+        The estimate :math:`\log \hat Z`.
     std_err : float
+        Its delta-method standard error,
+        :math:`\mathrm{sd}(w) / (\bar w \sqrt{N})`.
     samples : Tensor of shape (n_chains, d)
         Only with ``return_samples=True``.
 

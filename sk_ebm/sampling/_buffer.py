@@ -8,7 +8,7 @@ from torch import Tensor, nn
 __all__ = ["ReplayBuffer"]
 
 
-class ReplayBuffer:
+class ReplayBuffer(nn.Module):
     r"""A fixed-size store of persistent chain states.
 
     Each call to :meth:`sample` draws ``batch_size`` stored states uniformly at
@@ -34,7 +34,9 @@ class ReplayBuffer:
     Attributes
     ----------
     states : Tensor of shape (capacity, d)
-        Current chain states, on the device of ``init``.
+        Current chain states, on the device of ``init``. A buffer of the
+        module, so that ``state_dict`` holds the chains and ``.to()`` moves
+        them with ``init``.
 
     Examples
     --------
@@ -61,9 +63,10 @@ class ReplayBuffer:
             raise ValueError(f"capacity must be at least 1, got {capacity}.")
         if not 0.0 <= reinit_freq <= 1.0:
             raise ValueError(f"reinit_freq must be in [0, 1], got {reinit_freq}.")
+        super().__init__()
         self.init = init
         self.reinit_freq = float(reinit_freq)
-        self.states = init.sample(int(capacity), generator=generator)
+        self.register_buffer("states", init.sample(int(capacity), generator=generator))
 
     def __len__(self) -> int:
         return self.states.shape[0]
@@ -73,8 +76,24 @@ class ReplayBuffer:
     ) -> tuple[Tensor, Tensor]:
         """Draw ``batch_size`` chains; return their states and buffer indices.
 
-        A share ``reinit_freq`` of the returned states (in expectation) are
-        fresh draws from ``init``.
+        The chains are drawn uniformly with replacement; each is replaced, with
+        probability ``reinit_freq``, by a fresh draw from ``init``. The buffer
+        itself is not changed until :meth:`update`.
+
+        Parameters
+        ----------
+        batch_size : int
+            Number of chains to draw.
+        generator : torch.Generator, optional
+            Source of randomness, on the buffer's device; None uses torch's
+            global generator.
+
+        Returns
+        -------
+        x : Tensor of shape (batch_size, d)
+            The chains' states, restarted ones included.
+        index : Tensor of shape (batch_size,)
+            Their slots in the buffer (int64), to pass to :meth:`update`.
         """
         device = self.states.device
         index = torch.randint(
@@ -90,11 +109,13 @@ class ReplayBuffer:
         return x, index
 
     def update(self, index: Tensor, x: Tensor) -> None:
-        """Write the states ``x`` back at ``index``."""
-        self.states[index] = x.detach().to(self.states.dtype)
+        """Write the states ``x`` back at ``index``.
 
-    def to(self, device: torch.device | str) -> ReplayBuffer:
-        """Move the stored states and the init distribution to ``device``."""
-        self.init = self.init.to(device)
-        self.states = self.states.to(device)
-        return self
+        Parameters
+        ----------
+        index : Tensor of shape (n,)
+            Slots in the buffer, as returned by :meth:`sample`.
+        x : Tensor of shape (n, d)
+            New states of those chains; stored detached, in the buffer's dtype.
+        """
+        self.states[index] = x.detach().to(self.states.dtype)

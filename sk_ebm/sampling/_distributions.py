@@ -40,9 +40,13 @@ class Gaussian(nn.Module):
     Parameters
     ----------
     mean : Tensor of shape (d,)
+        The mean :math:`\mu`.
     covariance : Tensor of shape (d, d)
-        Symmetric positive definite (a small jitter is added to the diagonal).
+        The covariance :math:`\Sigma`, symmetric positive definite; only its
+        Cholesky factor is kept.
     jitter : float, default=1e-6
+        Added to the diagonal of ``covariance`` before the Cholesky
+        factorisation.
 
     Examples
     --------
@@ -64,15 +68,48 @@ class Gaussian(nn.Module):
     def from_data(
         cls, x: Tensor, *, inflate: float = 1.0, jitter: float = 1e-4
     ) -> Gaussian:
-        """Gaussian with the sample mean and ``inflate**2`` times the covariance."""
+        """Gaussian with the sample mean and ``inflate**2`` times the covariance.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Rows to fit.
+        inflate : float, default=1.0
+            Factor on the standard deviations: the covariance is ``inflate**2``
+            times the sample covariance (of denominator ``n - 1``).
+        jitter : float, default=1e-4
+            Added to the diagonal of the fitted covariance, which keeps it
+            positive definite for constant or collinear features.
+
+        Returns
+        -------
+        Gaussian
+            The fitted distribution, of the dtype and device of ``x``.
+        """
         mean, covariance = _fitted_moments(x, inflate, jitter)
         return cls(mean, covariance)
 
     @property
     def n_features(self) -> int:
+        """Dimension :math:`d` of the distribution."""
         return self.mean.shape[0]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Draw ``n`` independent rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows to draw.
+        generator : torch.Generator, optional
+            Source of randomness, on the distribution's device; None uses
+            torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n, d)
+            The draws, of the dtype and device of ``mean``.
+        """
         noise = torch.randn(
             n,
             self.n_features,
@@ -83,6 +120,18 @@ class Gaussian(nn.Module):
         return self.mean + noise @ self.scale_tril.T
 
     def log_prob(self, x: Tensor) -> Tensor:
+        """Normalised log-density :math:`\\log q(x)` of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Rows to evaluate.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            :math:`\\log q(x)` per row.
+        """
         centred = (x - self.mean).T
         z = torch.linalg.solve_triangular(self.scale_tril, centred, upper=False)
         half_log_det = self.scale_tril.diagonal().log().sum()
@@ -97,16 +146,21 @@ class Gaussian(nn.Module):
 
 
 class GaussianMixture(nn.Module):
-    r"""Mixture of multivariate normals :math:`\sum_k w_k \mathcal{N}(\mu_k,
-    \Sigma_k)`.
+    r"""Mixture of multivariate normals.
+
+    .. math:: q(x) = \sum_{k=1}^K w_k \mathcal{N}(x; \mu_k, \Sigma_k)
 
     Parameters
     ----------
     weights : Tensor of shape (K,)
-        Non-negative, normalised internally.
+        Weights :math:`w_k`, non-negative; normalised internally.
     means : Tensor of shape (K, d)
+        Component means :math:`\mu_k`.
     covariances : Tensor of shape (K, d, d)
+        Component covariances :math:`\Sigma_k`, symmetric positive definite.
     jitter : float, default=1e-6
+        Added to the diagonal of each covariance before the Cholesky
+        factorisation.
 
     Examples
     --------
@@ -143,9 +197,25 @@ class GaussianMixture(nn.Module):
 
     @property
     def n_features(self) -> int:
+        """Dimension :math:`d` of the distribution."""
         return self.means.shape[1]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Draw ``n`` independent rows: a component by its weight, then a normal.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows to draw.
+        generator : torch.Generator, optional
+            Source of randomness, on the distribution's device; None uses
+            torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n, d)
+            The draws, of the dtype and device of ``means``.
+        """
         components = torch.multinomial(
             self.log_weights.exp(), n, replacement=True, generator=generator
         )
@@ -160,6 +230,18 @@ class GaussianMixture(nn.Module):
         return self.means[components] + (self.scale_trils[components] @ noise)[..., 0]
 
     def log_prob(self, x: Tensor) -> Tensor:
+        """Normalised log-density :math:`\\log q(x)` of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Rows to evaluate.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            :math:`\\log \\sum_k w_k \\mathcal{N}(x; \\mu_k, \\Sigma_k)` per row.
+        """
         # z_k = L_k^{-1} (x - mu_k) for all K components as a single (d, K d) matmul.
         n_components, d = self.means.shape
         inverse = self.inverse_trils
@@ -182,6 +264,9 @@ class Uniform(nn.Module):
     Parameters
     ----------
     low, high : Tensor of shape (d,)
+        Lower and upper corners :math:`a` and :math:`b` of the box,
+        ``low <= high``; a coordinate with ``low == high`` gives constant draws
+        and makes :meth:`log_prob` infinite on the box.
 
     Examples
     --------
@@ -199,12 +284,42 @@ class Uniform(nn.Module):
 
     @classmethod
     def from_data(cls, x: Tensor, *, margin: float = 0.0) -> Uniform:
-        """Box spanning the data's range, widened by ``margin`` times its width."""
+        """Box spanning the data's range, widened by ``margin`` times its width.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Rows to span.
+        margin : float, default=0.0
+            Share of each coordinate's width added on both sides. The width
+            counts as at least 1e-3 there, so that with ``margin > 0`` a constant
+            feature still gets a box of positive width.
+
+        Returns
+        -------
+        Uniform
+            The box, of the dtype and device of ``x``.
+        """
         low, high = x.min(0).values, x.max(0).values
         width = (high - low).clamp_min(1e-3)
         return cls(low - margin * width, high + margin * width)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """Draw ``n`` independent rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows to draw.
+        generator : torch.Generator, optional
+            Source of randomness, on the distribution's device; None uses
+            torch's global generator.
+
+        Returns
+        -------
+        Tensor of shape (n, d)
+            The draws, of the dtype and device of ``low``.
+        """
         u = torch.rand(
             n,
             self.low.shape[0],
@@ -215,6 +330,19 @@ class Uniform(nn.Module):
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, x: Tensor) -> Tensor:
+        """Normalised log-density of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, d)
+            Rows to evaluate.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            Minus the log-volume of the box for rows inside it (boundary
+            included), ``-inf`` outside.
+        """
         inside = ((x >= self.low) & (x <= self.high)).all(1)
         log_volume = (self.high - self.low).log().sum()
         return torch.where(inside, -log_volume, torch.full_like(x[:, 0], -math.inf))
