@@ -56,35 +56,38 @@ _INIT_LOCK = threading.Lock()
 
 
 class FitData(NamedTuple):
-    """What :meth:`BaseEnergyEstimator._fit` prepares for the hooks."""
+    """What :meth:`BaseEnergyEstimator._fit` prepares for the hooks: rows
+    standardised on the device (each split made once), the seeds and the
+    generators of the fit."""
 
-    Z: torch.Tensor  # all rows, standardised, on the device
-    y: torch.Tensor | None  # encoded targets, on the device
-    train: np.ndarray | None  # training rows (None: all)
-    valid: np.ndarray | None  # validation rows (None: no validation)
+    Z: torch.Tensor  # all rows
+    y: torch.Tensor | None  # encoded targets of all rows
+    Z_train: torch.Tensor
+    y_train: torch.Tensor | None
+    Z_valid: torch.Tensor | None  # None: no validation rows
+    y_valid: torch.Tensor | None
     torch_seed: int  # initial weights and batch order
     seed: int  # everything sampled: chains, proposals, noise, mixtures
     rng: np.random.RandomState  # numpy draws of the fit (after the split)
     generator: torch.Generator  # on the device, seeded with ``seed``
     warm: bool
 
-    @property
-    def Z_train(self) -> torch.Tensor:
-        return self.Z if self.train is None else self.Z[self.train]
+    @classmethod
+    def split(cls, Z, y, train, valid, **seeds) -> FitData:
+        """``train`` and ``valid`` are row indices, or None for all and none."""
 
-    @property
-    def y_train(self) -> torch.Tensor | None:
-        if self.y is None or self.train is None:
-            return self.y
-        return self.y[self.train]
+        def rows(a, index):
+            return None if a is None or index is None else a[index]
 
-    @property
-    def Z_valid(self) -> torch.Tensor | None:
-        return None if self.valid is None else self.Z[self.valid]
-
-    @property
-    def y_valid(self) -> torch.Tensor | None:
-        return None if self.valid is None or self.y is None else self.y[self.valid]
+        return cls(
+            Z=Z,
+            y=y,
+            Z_train=Z if train is None else Z[train],
+            y_train=y if train is None else rows(y, train),
+            Z_valid=rows(Z, valid),
+            y_valid=rows(y, valid),
+            **seeds,
+        )
 
 
 class BaseEnergyEstimator(BatchedInference):
@@ -301,11 +304,11 @@ class BaseEnergyEstimator(BatchedInference):
         if not warm:
             self._fit_scaling(X)
         train, valid = self._split(X.shape[0], y, rng)
-        fit = FitData(
-            Z=self._to_tensor(X),
-            y=None if y is None else torch.as_tensor(y, device=self.device),
-            train=train,
-            valid=valid,
+        fit = FitData.split(
+            self._to_tensor(X),
+            None if y is None else torch.as_tensor(y, device=self.device),
+            train,
+            valid,
             torch_seed=torch_seed,
             seed=seed,
             rng=rng,
@@ -323,9 +326,10 @@ class BaseEnergyEstimator(BatchedInference):
     def _finish_fit(self, fit: FitData) -> None:
         """What follows training (a hook), e.g. the log-partition."""
 
-    def _net_kwargs(self, fit: FitData | None, callbacks: list) -> dict:
+    def _net_kwargs(self, fit: FitData | None, callbacks: list, train_split=None):
         """The skorch arguments that every net shares; ``callbacks`` are the
-        estimator's own, before the progress bar and the user's."""
+        estimator's own, before the progress bar and the user's, and
+        ``train_split`` skorch's (None: no validation batches)."""
         if fit is None:  # a net around loaded modules, for inference
             generator = batches = None
         else:
@@ -342,7 +346,7 @@ class BaseEnergyEstimator(BatchedInference):
             "iterator_train__shuffle": True,
             "iterator_train__generator": batches,
             "iterator_valid": TensorBatches,
-            "train_split": None,
+            "train_split": train_split,
             "callbacks": callbacks + extra + list(self.callbacks or []),
             "device": self.device,
             "generator": generator,
@@ -351,6 +355,10 @@ class BaseEnergyEstimator(BatchedInference):
         if not self.verbose:
             # skorch's PrintLog formats a table every epoch even when silent.
             kwargs["callbacks__print_log"] = None
+        if train_split is None:
+            # No validation batches: skorch's valid_loss would look for them
+            # (and fail) every epoch.
+            kwargs["callbacks__valid_loss"] = None
         return kwargs
 
     def _train(self, net, fit: FitData) -> None:

@@ -278,13 +278,12 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
 
     def _make_net(self, tree, fit):
         callbacks, split = [], None
-        if fit is not None and fit.valid is not None:
+        if fit is not None and fit.Z_valid is not None:
             split = predefined_split(Dataset(fit.Z_valid, fit.y_valid))
             callbacks = stopping_callbacks(
                 "valid_loss", lower_is_better=True, patience=self.n_iter_no_change
             )
-        kwargs = self._net_kwargs(fit, callbacks)
-        kwargs["train_split"] = split
+        kwargs = self._net_kwargs(fit, callbacks, split)
         if self.objective == "jem":
             net = JEMNet
             kwargs.update(

@@ -15,9 +15,10 @@ class TensorBatches:
     A drop-in ``iterator_train``/``iterator_valid`` for skorch when ``X`` is a
     tensor already on the device: the default ``DataLoader`` would index and
     collate one row at a time. With ``shuffle``, each epoch's order is drawn
-    from ``generator`` (a :class:`torch.Generator` on the CPU, seeded by the
-    estimator's ``random_state``), never from torch's global generator, so
-    that fits running in threads of one process stay reproducible.
+    from ``generator``, a :class:`torch.Generator` on the CPU that the
+    estimators seed from their ``random_state``, so that fits running in
+    threads of one process stay reproducible (a net used directly, without a
+    generator, draws from torch's global generator).
     """
 
     def __init__(self, dataset, batch_size=128, shuffle=False, generator=None, **_):
@@ -34,8 +35,6 @@ class TensorBatches:
         n = self.X.shape[0]
         X, y = self.X, self.y
         if self.shuffle:
-            if self.generator is None:
-                raise ValueError("TensorBatches(shuffle=True) needs a generator.")
             order = torch.randperm(n, generator=self.generator).to(X.device)
             X = X[order]
             y = None if y is None else y[order]

@@ -355,7 +355,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
                 n_samples=max(self.n_importance_samples, 16384),
             )
             callbacks.append(("log_likelihood", monitor))
-            if fit.valid is not None:
+            if fit.Z_valid is not None:
                 callbacks += stopping_callbacks(
                     "valid_log_likelihood",
                     lower_is_better=False,

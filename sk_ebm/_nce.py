@@ -382,7 +382,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
                 offset=-self._log_jacobian(),
             )
             callbacks.append(("log_likelihood", monitor))
-        if fit is not None and fit.valid is not None:
+        if fit is not None and fit.Z_valid is not None:
             # The NCE loss against a fixed noise is the natural criterion; a
             # flow's loss rises as the flow improves, so the (learned-c)
             # log-likelihood serves there.

@@ -9,6 +9,7 @@ itself: a net is chosen by its loss, never by a string.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -56,10 +57,11 @@ class EnergyNet(NeuralNet):
     ``generator`` (a :class:`torch.Generator` on the net's device that drives
     all sampling noise).
 
-    Every step checks the loss and the energies; a non-finite value or an
-    energy above ``max_abs_energy`` restores the weights (and chains) of the
-    last finished epoch whose energies passed that check, with a fresh
-    optimizer state, and raises :class:`~sk_ebm.exceptions.DivergenceError`.
+    Training checks the loss and the energies (see :meth:`_check_finite`);
+    a non-finite value or an energy above ``max_abs_energy`` restores the
+    weights (and chains) of the last finished epoch whose energies passed
+    that check, with a fresh optimizer state, and raises
+    :class:`~sk_ebm.exceptions.DivergenceError`.
     Callback hooks are only called on the callbacks that implement them.
     """
 
@@ -102,22 +104,34 @@ class EnergyNet(NeuralNet):
         self._listeners = {}
         return self
 
+    #: Whether the net records values of its own in the batch history.
+    records_batches = False
+
     def notify(self, method_name, **cb_kwargs):
-        """skorch's ``notify``, skipping the callbacks that do not implement
-        ``method_name``: most hooks run on every batch, and the default
-        callbacks implement few of them."""
-        getattr(self, method_name)(self, **cb_kwargs)
+        """skorch's ``notify``, calling only what implements ``method_name``:
+        most hooks run on every batch, and few callbacks (or the net itself)
+        implement them."""
+        for hook in self._hooks(method_name):
+            hook(self, **cb_kwargs)
+
+    def _hooks(self, method_name) -> list:
+        """The net's and the callbacks' methods that implement a hook."""
         listeners = self._listeners.get(method_name)
         if listeners is None:
             base = getattr(Callback, method_name, None)
             listeners = [
-                cb
+                getattr(cb, method_name)
                 for _, cb in self.callbacks_
                 if base is None or getattr(type(cb), method_name, None) is not base
             ]
+            own = getattr(type(self), method_name)
+            if own is not getattr(NeuralNet, method_name) or method_name in (
+                "on_batch_begin",  # skorch's net opens the batch's history row
+                "on_epoch_begin",
+            ):
+                listeners.insert(0, getattr(self, method_name))
             self._listeners[method_name] = listeners
-        for cb in listeners:
-            getattr(cb, method_name)(self, **cb_kwargs)
+        return listeners
 
     # -- training step -------------------------------------------------------
     def objective_step(self, x: Tensor, y: Tensor | None):
@@ -153,28 +167,76 @@ class EnergyNet(NeuralNet):
         return x
 
     def _check_finite(self, loss: Tensor, *energies: Tensor) -> None:
-        """Raise DivergenceError on a non-finite loss or an energy beyond
-        ``max_abs_energy``.
+        """Flag a non-finite loss or an energy beyond ``max_abs_energy``.
 
-        Non-finite gradients from a finite loss make the next step's energies
-        non-finite, which is caught there. The scalars are compared in Python
-        (a few small device syncs), cheaper than tensor operations for small
-        networks.
+        The first step of an epoch checks both at once: it vets the weights
+        that the previous epoch left, which then become the last good state
+        that a divergence restores. Later steps check the loss, as a Python
+        scalar on the CPU (cheaper than tensor operations on small tensors);
+        on an accelerator they accumulate the flag of both checks on the
+        device instead, read at the epoch's end (:meth:`on_epoch_end`), so
+        that training never waits for the device.
         """
-        value = float(loss.detach())
-        peaks = [float(energy.detach().abs().amax()) for energy in energies]
-        # A NaN fails both comparisons.
-        if not (math.isfinite(value) and all(p <= self.max_abs_energy for p in peaks)):
-            raise DivergenceError(
-                f"non-finite loss or energies beyond {self.max_abs_energy:g} in "
-                f"absolute value, in epoch {len(self.history)}"
-            )
+        limit = self.max_abs_energy
+        if not self._snapshot_due and self._on_cpu:
+            if not math.isfinite(loss.item()):
+                self._diverged()
+            return
+        peak = functools.reduce(
+            torch.maximum, [e.detach().abs().amax() for e in energies]
+        )
+        # A NaN fails both tests.
+        ok = torch.isfinite(loss.detach()) & (peak <= limit)
+        if self._snapshot_due:
+            if not bool(ok):
+                self._diverged()
+            self._snapshot()
+        else:
+            self._epoch_ok = ok if self._epoch_ok is None else self._epoch_ok & ok
+
+    def _diverged(self):
+        raise DivergenceError(
+            f"non-finite loss or energies beyond {self.max_abs_energy:g} in "
+            f"absolute value, in epoch {len(self.history)}"
+        )
 
     def _backward_checked(self, loss: Tensor, *energies: Tensor) -> None:
         self._check_finite(loss, *energies)
-        if self._snapshot_due:
-            self._snapshot()
         loss.backward()
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch, with one row of batch history per epoch (the mean
+        loss and the number of rows, which skorch's scoring reads) unless a
+        callback listens to the batches, ``verbose`` is set or the net records
+        values per batch: per-batch bookkeeping is a tenth of a small
+        network's step."""
+        batch_hooks = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        if (
+            iterator is None
+            or self.records_batches
+            or self.verbose
+            or any(
+                len(self._hooks(name)) > (name == "on_batch_begin")
+                for name in batch_hooks
+            )
+        ):
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        total, n_rows, n_batches = 0.0, 0, 0
+        # Python scalars on the CPU, a device tensor elsewhere (no sync).
+        on_cpu = self._on_cpu
+        for batch in iterator:
+            step = step_fn(batch, **fit_params)
+            n = len(batch[0])
+            loss = step["loss"].detach()
+            total = total + (loss.item() if on_cpu else loss) * n
+            n_rows += n
+            n_batches += 1
+        self.history.new_batch()
+        self.history.record_batch(prefix + "_loss", float(total) / max(n_rows, 1))
+        self.history.record_batch(prefix + "_batch_size", n_rows)
+        self.history.record(prefix + "_batch_count", n_batches)
 
     # -- divergence guard ----------------------------------------------------
     def uses_chains(self) -> bool:
@@ -194,14 +256,18 @@ class EnergyNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._on_cpu = torch.device(self.device).type == "cpu"
         self._snapshot()
+        self._snapshot_due = True
+        self._epoch_ok = None
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        super().on_epoch_end(
-            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
-        )
-        # The weights after an epoch's last update are kept only once the next
-        # epoch's first step has checked the energies they give.
+        """Read the epoch's divergence flag (before any callback sees the
+        epoch); the weights it leaves are kept once the next epoch's first
+        step has checked the energies they give."""
+        if self._epoch_ok is not None and not bool(self._epoch_ok):
+            self._diverged()
+        self._epoch_ok = None
         self._snapshot_due = True
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
@@ -219,7 +285,12 @@ class EnergyNet(NeuralNet):
         state = super().__getstate__()
         # A torch.Generator cannot be pickled; the rest is training-only.
         state["generator"] = None
-        for key in ("_last_good_state", "_last_good_chains", "_snapshot_due"):
+        for key in (
+            "_last_good_state",
+            "_last_good_chains",
+            "_snapshot_due",
+            "_epoch_ok",
+        ):
             state.pop(key, None)
         state.pop("_listeners", None)
         return state
@@ -358,6 +429,8 @@ class NCENet(EnergyNet):
     energy's step). The per-step accuracy is recorded in the batch history as
     ``nce_accuracy``.
     """
+
+    records_batches = True  # nce_accuracy
 
     def __init__(
         self,

@@ -195,3 +195,29 @@ def test_ood_detector_keeps_a_given_estimators_seed():
     detector = OODDetector(inner, random_state=0).fit(X)
     assert detector.estimator_.random_state == 7
     assert inner.random_state == 7 and not hasattr(inner, "net_")
+
+
+class BatchListener(Callback):
+    """A callback that reads every batch: skorch's per-batch history is kept."""
+
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+@pytest.mark.parametrize("name", ["jem", "hdge", "importance"])
+def test_batch_history_is_summarised_only_when_nobody_reads_it(name):
+    """Without a callback on the batches the history keeps one row per epoch
+    (the rows and mean loss that skorch's scoring reads), with the same
+    train_loss as skorch's per-batch bookkeeping."""
+    make = CASES[name]
+    kwargs = {"early_stopping": False} if name == "importance" else {}
+    summary = fit(make(**kwargs)).net_.history
+    detailed = fit(make(callbacks=[("listen", BatchListener())], **kwargs)).net_.history
+    np.testing.assert_allclose(
+        summary[:, "train_loss"], detailed[:, "train_loss"], rtol=1e-6
+    )
+    assert summary[:, "train_loss_best"] == detailed[:, "train_loss_best"]
+    n_batches = int(np.ceil(len(X) / make().batch_size))
+    assert [len(epoch["batches"]) for epoch in summary] == [1] * len(summary)
+    assert [len(epoch["batches"]) for epoch in detailed] == [n_batches] * len(detailed)
+    assert summary[:, "batches", 0, "train_batch_size"] == [len(X)] * len(summary)
