@@ -29,13 +29,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KernelDensity
 
-from sk_ebm.datasets import (
-    make_checkerboard,
-    make_eight_gaussians,
-    make_pinwheel,
-    make_rings,
-    make_two_spirals,
-)
+from sk_ebm.datasets import TOYS
 
 __all__ = [
     "TOYS",
@@ -49,13 +43,6 @@ __all__ = [
     "time_interleaved",
 ]
 
-TOYS = {
-    "two_spirals": make_two_spirals,
-    "rings": make_rings,
-    "checkerboard": make_checkerboard,
-    "eight_gaussians": make_eight_gaussians,
-    "pinwheel": make_pinwheel,
-}
 
 # -- baselines -----------------------------------------------------------------
 

@@ -44,22 +44,8 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
 
 from sk_ebm import EnergyClassifier, EnergyDensityEstimator
-from sk_ebm.datasets import (
-    make_checkerboard,
-    make_eight_gaussians,
-    make_pinwheel,
-    make_rings,
-    make_two_spirals,
-)
+from sk_ebm.datasets import TOYS
 from sk_ebm.metrics import expected_calibration_error, reliability_diagram_bins
-
-TOYS = {
-    "two_spirals": make_two_spirals,
-    "rings": make_rings,
-    "checkerboard": make_checkerboard,
-    "eight_gaussians": make_eight_gaussians,
-    "pinwheel": make_pinwheel,
-}
 
 
 def parse_args(argv=None):

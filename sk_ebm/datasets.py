@@ -11,6 +11,7 @@ from sklearn.utils import shuffle as util_shuffle
 from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = [
+    "TOYS",
     "make_checkerboard",
     "make_eight_gaussians",
     "make_pinwheel",
@@ -473,3 +474,15 @@ def make_pinwheel(
     )
 
     return _finalize(X, y, shuffle, generator)
+
+
+#: The 2-D toy distributions by name, each a ``make_*(n_samples, *, ...,
+#: random_state=None)`` of this module returning ``(X, y)``: the table that the
+#: benchmarks and the examples iterate over.
+TOYS = {
+    "two_spirals": make_two_spirals,
+    "rings": make_rings,
+    "checkerboard": make_checkerboard,
+    "eight_gaussians": make_eight_gaussians,
+    "pinwheel": make_pinwheel,
+}

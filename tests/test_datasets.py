@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sk_ebm.datasets import (
+    TOYS,
     __all__,
     make_checkerboard,
     make_eight_gaussians,
@@ -36,8 +37,12 @@ def _ring_radii(n_rings):
     return 4.0 * np.arange(1, n_rings + 1) / n_rings
 
 
-def test_all_lists_the_five_generators():
-    assert sorted(__all__) == sorted(func.__name__ for func in ALL_FUNCTIONS)
+def test_all_lists_the_five_generators_and_their_table():
+    assert sorted(__all__) == sorted(
+        ["TOYS", *(func.__name__ for func in ALL_FUNCTIONS)]
+    )
+    assert sorted(TOYS.values(), key=id) == sorted(ALL_FUNCTIONS, key=id)
+    assert all(name == TOYS[name].__name__.removeprefix("make_") for name in TOYS)
 
 
 @pytest.mark.parametrize("func", ALL_FUNCTIONS, ids=_ids)
