@@ -138,8 +138,8 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         when the validation criterion stalls for ``n_iter_no_change // 4``
         epochs.
     weight_decay : float, default=0.0
-        Adam's L2 penalty on the energy network's weights and on :math:`c` (not
-        on a flow noise's).
+        Adam's L2 penalty on the energy network's weights (not on :math:`c`,
+        whose decay would bias the normalisation, nor on a flow noise's).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows and stop when their NCE
         loss against fixed noise draws (``valid_nce_loss`` in the history; for a
@@ -399,6 +399,9 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
             criterion__noise_ratio=self.noise_ratio,
             flow_lr=self.lr,
             flow_warmup_epochs=self._flow_warmup_epochs(),
+            # Weight decay would pull the log-partition c towards 0: it
+            # regularises the energy's weights only.
+            optimizer__param_groups=[("log_partition", {"weight_decay": 0.0})],
             **self._net_kwargs(fit, callbacks),
         )
 

@@ -486,3 +486,16 @@ def test_unfitted_use_raises(method):
     args = () if method == "sample" else (np.ones((3, 2)),)
     with pytest.raises(NotFittedError):
         getattr(NCEDensityEstimator(), method)(*args)
+
+
+def test_weight_decay_spares_the_log_partition(eight):
+    """Bug: weight decay applied to the learned log-partition c too, pulling
+    the normaliser towards 0; it regularises the energy's weights only."""
+    nce = fast(NCEDensityEstimator, weight_decay=0.1, max_epochs=1).fit(eight)
+    c = nce.net_.module_.log_partition
+    for group in nce.net_.optimizer_.param_groups:
+        is_c = any(param is c for param in group["params"])
+        assert group["weight_decay"] == (0.0 if is_c else 0.1)
+    assert sum(len(g["params"]) for g in nce.net_.optimizer_.param_groups) == sum(
+        1 for _ in nce.net_.get_all_learnable_params()
+    )
