@@ -9,7 +9,6 @@ itself: a net is chosen by its loss, never by a string.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
@@ -19,7 +18,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from torch import Tensor
 
-from sk_ebm.exceptions import DivergenceError
+from sk_ebm._divergence import DivergenceGuard
 from sk_ebm.nn import ResidualEnergy
 from sk_ebm.objectives import (
     ContrastiveDivergenceLoss,
@@ -47,7 +46,7 @@ def split_energy(module: torch.nn.Module, x: Tensor) -> tuple[Tensor, Tensor | f
     return module(x), 0.0
 
 
-class EnergyNet(NeuralNet):
+class EnergyNet(DivergenceGuard, NeuralNet):
     """A skorch net whose training step is one step of an EBM objective.
 
     Subclasses implement :meth:`objective_step`. The net holds the sampling
@@ -166,44 +165,6 @@ class EnergyNet(NeuralNet):
             self.buffer_.update(index, x)
         return x
 
-    def _check_finite(self, loss: Tensor, *energies: Tensor) -> None:
-        """Flag a non-finite loss or an energy beyond ``max_abs_energy``.
-
-        The first step of an epoch checks both at once: it vets the weights
-        that the previous epoch left, which then become the last good state
-        that a divergence restores. Later steps check the loss, as a Python
-        scalar on the CPU (cheaper than tensor operations on small tensors);
-        on an accelerator they accumulate the flag of both checks on the
-        device instead, read at the epoch's end (:meth:`on_epoch_end`), so
-        that training never waits for the device.
-        """
-        limit = self.max_abs_energy
-        if not self._snapshot_due and self._on_cpu:
-            if not math.isfinite(loss.item()):
-                self._diverged()
-            return
-        peak = functools.reduce(
-            torch.maximum, [e.detach().abs().amax() for e in energies]
-        )
-        # A NaN fails both tests.
-        ok = torch.isfinite(loss.detach()) & (peak <= limit)
-        if self._snapshot_due:
-            if not bool(ok):
-                self._diverged()
-            self._snapshot()
-        else:
-            self._epoch_ok = ok if self._epoch_ok is None else self._epoch_ok & ok
-
-    def _diverged(self):
-        raise DivergenceError(
-            f"non-finite loss or energies beyond {self.max_abs_energy:g} in "
-            f"absolute value, in epoch {len(self.history)}"
-        )
-
-    def _backward_checked(self, loss: Tensor, *energies: Tensor) -> None:
-        self._check_finite(loss, *energies)
-        loss.backward()
-
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, with one row of batch history per epoch (the mean
         loss and the number of rows, which skorch's scoring reads) unless a
@@ -237,49 +198,6 @@ class EnergyNet(NeuralNet):
         self.history.record_batch(prefix + "_loss", float(total) / max(n_rows, 1))
         self.history.record_batch(prefix + "_batch_size", n_rows)
         self.history.record(prefix + "_batch_count", n_batches)
-
-    # -- divergence guard ----------------------------------------------------
-    def uses_chains(self) -> bool:
-        """Whether training moves the persistent chains of ``buffer_``."""
-        return False
-
-    def _snapshot(self) -> None:
-        self._snapshot_due = False
-        self._last_good_state = {
-            k: v.detach().clone() for k, v in self.module_.state_dict().items()
-        }
-        # The chains are part of the state: a warm restart from diverged chains
-        # would diverge again.
-        self._last_good_chains = (
-            self.buffer_.states.clone() if self.uses_chains() else None
-        )
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        self._on_cpu = torch.device(self.device).type == "cpu"
-        self._snapshot()
-        self._snapshot_due = True
-        self._epoch_ok = None
-
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Read the epoch's divergence flag (before any callback sees the
-        epoch); the weights it leaves are kept once the next epoch's first
-        step has checked the energies they give."""
-        if self._epoch_ok is not None and not bool(self._epoch_ok):
-            self._diverged()
-        self._epoch_ok = None
-        self._snapshot_due = True
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except DivergenceError:
-            self.module_.load_state_dict(self._last_good_state)
-            if self._last_good_chains is not None:
-                self.buffer_.states.copy_(self._last_good_chains)
-            # The optimizer's moments led to the divergence: start them afresh.
-            self.initialize_optimizer()
-            raise
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -168,7 +168,18 @@ ESTIMATOR_MODULES = {
 
 
 @pytest.mark.parametrize(
-    "module", ["io.py", "_document.py", "_json.py", "_state.py", "_base.py", "_net.py"]
+    "module",
+    [
+        "io.py",
+        "_document.py",
+        "_json.py",
+        "_state.py",
+        "_base.py",
+        "_net.py",
+        "_divergence.py",
+        "_callbacks.py",
+        "_data.py",
+    ],
 )
 def test_lower_layers_import_no_estimator_module(module):
     """io dispatches through the registry; the skeleton and the nets sit
