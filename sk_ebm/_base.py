@@ -190,9 +190,8 @@ class BaseEnergyEstimator(BatchedInference):
         rng = check_random_state(self.random_state)
         return tuple(int(s) for s in rng.randint(0, 2**31 - 1, size=2))
 
-    def _generator(self, seed: int, device=None) -> torch.Generator:
-        device = self.device if device is None else device
-        return torch.Generator(device=device).manual_seed(seed)
+    def _generator(self, seed: int) -> torch.Generator:
+        return torch.Generator(device=self.device).manual_seed(seed)
 
     def _sample_generator(self, random_state) -> torch.Generator:
         seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
@@ -239,12 +238,12 @@ class BaseEnergyEstimator(BatchedInference):
         """Persistent chains started from ``buffer_init`` fitted to ``Z`` (a
         placeholder without ``Z``, for a ``load_state_dict``)."""
         gaussian = self.buffer_init == "gaussian"
-        if Z is None:
-            zeros = torch.zeros(n_features)
-            init = Gaussian(zeros, torch.eye(n_features)) if gaussian else None
-            init = init or Uniform(zeros, torch.ones(n_features))
-        else:
+        if Z is not None:
             init = (Gaussian if gaussian else Uniform).from_data(Z.cpu())
+        elif gaussian:
+            init = Gaussian(torch.zeros(n_features), torch.eye(n_features))
+        else:
+            init = Uniform(torch.zeros(n_features), torch.ones(n_features))
         generator = self._generator(0) if fit is None else fit.generator
         return ReplayBuffer(
             init.to(self.device),

@@ -92,6 +92,18 @@ class DivergenceGuard:
         self._epoch_ok = None
         self._snapshot_due = True
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Training-only: a snapshot of the weights and chains, and flags.
+        for key in (
+            "_last_good_state",
+            "_last_good_chains",
+            "_snapshot_due",
+            "_epoch_ok",
+        ):
+            state.pop(key, None)
+        return state
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)

@@ -172,14 +172,16 @@ class EnergyNet(DivergenceGuard, NeuralNet):
         values per batch: per-batch bookkeeping is a tenth of a small
         network's step."""
         batch_hooks = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        callback_reads_batches = any(
+            hook.__self__ is not self
+            for name in batch_hooks
+            for hook in self._hooks(name)
+        )
         if (
             iterator is None
             or self.records_batches
             or self.verbose
-            or any(
-                len(self._hooks(name)) > (name == "on_batch_begin")
-                for name in batch_hooks
-            )
+            or (callback_reads_batches)
         ):
             return super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
@@ -201,15 +203,8 @@ class EnergyNet(DivergenceGuard, NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        # A torch.Generator cannot be pickled; the rest is training-only.
+        # A torch.Generator cannot be pickled; the hook cache is rebuilt.
         state["generator"] = None
-        for key in (
-            "_last_good_state",
-            "_last_good_chains",
-            "_snapshot_due",
-            "_epoch_ok",
-        ):
-            state.pop(key, None)
         state.pop("_listeners", None)
         return state
 
@@ -244,9 +239,13 @@ class ImportanceNet(EnergyNet):
     (:class:`~sk_ebm.objectives.ImportanceSamplingNLL`)."""
 
     def __init__(
-        self, module, *args, criterion=ImportanceSamplingNLL, n_proposal_samples=4096,
+        self,
+        module,
+        *args,
+        criterion=ImportanceSamplingNLL,
+        n_proposal_samples=4096,
         **kwargs,
-    ):  # fmt: skip
+    ):
         super().__init__(module, *args, criterion=criterion, **kwargs)
         self.n_proposal_samples = n_proposal_samples
 
@@ -388,8 +387,7 @@ class NCENet(EnergyNet):
         n = x.shape[0]
         m = math.ceil(self.criterion_.noise_ratio * n)
         noise_optimizer = self.noise_optimizer_
-        trainable = noise_optimizer is not None
-        warmup = trainable and len(self.history) <= self.flow_warmup_epochs
+        warmup, train_noise = self._noise_phase
         if warmup:
             # Maximum-likelihood warm-up of the flow, so that the adversarial
             # game starts from a noise close to the data.
@@ -397,7 +395,6 @@ class NCENet(EnergyNet):
             self._backward_checked(nll, nll.detach().reshape(1))
             noise_optimizer.step()
             noise_optimizer.zero_grad(set_to_none=True)
-        train_noise = trainable and not warmup and self.accuracy_ > self.flow_threshold
         with torch.set_grad_enabled(train_noise):
             noise = module.noise.sample(m, self.generator)
             log_q = module.noise.log_prob(torch.cat([x, noise]))
@@ -420,12 +417,12 @@ class NCENet(EnergyNet):
         ``noise_optimizer_`` and leaves the energy's gradients at None, which
         the net's optimizer skips."""
         noise_optimizer = self.noise_optimizer_
-        train_noise = (
-            noise_optimizer is not None
-            and len(self.history) > self.flow_warmup_epochs
-            and self.accuracy_ > self.flow_threshold
-        )
-        if noise_optimizer is not None:
+        trainable = noise_optimizer is not None
+        warmup = trainable and len(self.history) <= self.flow_warmup_epochs
+        train_noise = trainable and not warmup and self.accuracy_ > self.flow_threshold
+        # (maximum-likelihood warm-up of the flow, adversarial noise step)
+        self._noise_phase = (warmup, train_noise)
+        if trainable:
             noise_optimizer.zero_grad(set_to_none=True)
         step = super().train_step_single(batch, **fit_params)
         if train_noise:

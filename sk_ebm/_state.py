@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["Fitted", "check_fitted", "register", "registered"]
 
-KINDS = ("int", "float", "array", "labels", "choice", "estimator", "modules", "derived")
+KINDS = ("int", "float", "array", "labels", "choice", "estimator", "modules")
 
 
 class Fitted(NamedTuple):
@@ -34,10 +34,10 @@ class Fitted(NamedTuple):
     ``"str"``) and ``shape``, whose entries are integers or names of ``"int"``
     attributes), ``"labels"`` (sorted distinct class labels, at least two),
     ``"choice"`` (one of ``options``), ``"estimator"`` (a fitted registered
-    estimator), ``"modules"`` (the skorch net holding the module tree, stored
-    as tensors and its history) or ``"derived"`` (recomputed after loading,
-    not stored). ``from_tensor`` names a tensor whose first dimension gives
-    an ``"int"`` attribute missing from files that predate it.
+    estimator) or ``"modules"`` (the skorch net holding the module tree,
+    stored as tensors and its history). ``from_tensor`` names a tensor whose
+    first dimension gives an ``"int"`` attribute missing from files that
+    predate it.
     """
 
     kind: str
