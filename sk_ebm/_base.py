@@ -24,11 +24,12 @@ from sklearn.utils.validation import validate_data
 from skorch.callbacks import ProgressBar
 
 from sk_ebm._data import TensorBatches
+from sk_ebm._gaussian import MAX_ROWS, fit_whitening
 from sk_ebm._inference import BatchedInference
 from sk_ebm._state import Fitted
 from sk_ebm._threads import limit_torch_threads
 from sk_ebm.exceptions import DivergenceError
-from sk_ebm.nn import ConvEnergy, MLPEnergy
+from sk_ebm.nn import ConvEnergy, MLPEnergy, Whitening
 from sk_ebm.sampling import Gaussian, ReplayBuffer, Uniform
 
 __all__ = ["BaseEnergyEstimator", "FitData"]
@@ -53,6 +54,16 @@ THREAD_CAPPED = (
 # seeded under this lock, so that fits in threads of one process do not
 # interleave their draws. Nothing else in sk_ebm uses the global generator.
 _INIT_LOCK = threading.Lock()
+
+
+def _zero_output(network: MLPEnergy) -> None:
+    """Zero the last layer of the default MLP, so that its output is 0 (a
+    spectrally normalised layer cannot be zero and is left as it is)."""
+    last = network.layers[-1]
+    if not torch.nn.utils.parametrize.is_parametrized(last):
+        with torch.no_grad():
+            last.weight.zero_()
+            last.bias.zero_()
 
 
 class FitData(NamedTuple):
@@ -112,8 +123,17 @@ class BaseEnergyEstimator(BatchedInference):
         ),
         "mean_": Fitted("array", dtype="float64", shape=("n_features_in_",)),
         "scale_": Fitted("array", dtype="float64", shape=("n_features_in_",)),
+        # Whitened models only; the map is the tree's "whitening".
+        "rank_": Fitted("int", required=False),
+        "whitening_": Fitted("part", required=False),
         "net_": Fitted("modules"),
     }
+
+    #: Whether the default network works on whitened coordinates (the axes of
+    #: the shrunk covariance with non-zero variance) rather than on the
+    #: standardised features; a user's ``module`` or an ``image_shape`` keep
+    #: the standardised features.
+    _whitened_space = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -170,20 +190,71 @@ class BaseEnergyEstimator(BatchedInference):
             )
         return X
 
-    def _fit_scaling(self, X: np.ndarray) -> None:
+    def _fit_scaling(self, X: np.ndarray, seed: int = 0, y=None) -> None:
         # Accumulated in float64: float32 sums of large values overflow.
         self.mean_ = X.mean(0, dtype=np.float64)
         scale = X.std(0, dtype=np.float64)
         scale[~(scale > 1e-12 * np.maximum(np.abs(self.mean_), 1.0))] = 1.0
         self.scale_ = scale
+        for stale in ("whitening_", "rank_"):
+            self.__dict__.pop(stale, None)
+        if self._whitens():
+            rows = slice(None)
+            if len(X) > MAX_ROWS:
+                rows = np.random.RandomState(seed).choice(len(X), MAX_ROWS, False)
+            S = (X[rows] - self.mean_) / self.scale_
+            groups = None if y is None else y[rows]
+            self.whitening_ = fit_whitening(S, seed, groups).to(self.device)
+            self.rank_ = self.whitening_.rank
+
+    def _whitens(self) -> bool:
+        return (
+            self._whitened_space
+            and getattr(self, "module", None) is None
+            and getattr(self, "image_shape", None) is None
+        )
+
+    def _model_width(self, n_features: int) -> int:
+        """Width of the space that the energy network sees."""
+        return getattr(self, "rank_", n_features)
+
+    def _whitening_part(self, n_features: int, fit) -> dict:
+        """The tree's ``"whitening"`` entry: the fitted map, a placeholder of
+        the saved rank (a ``load_state_dict`` fills it), or none."""
+        if not hasattr(self, "rank_"):
+            return {}
+        if fit is None:
+            return {"whitening": Whitening.identity(n_features, self.rank_)}
+        return {"whitening": self.whitening_}
+
+    def _standardised(self, X: np.ndarray, dtype=torch.float32) -> torch.Tensor:
+        S = X - self.mean_
+        S /= self.scale_
+        return torch.as_tensor(S, dtype=dtype, device=self.device)
 
     def _to_tensor(self, X: np.ndarray, dtype=torch.float32) -> torch.Tensor:
-        Z = X - self.mean_
-        Z /= self.scale_
-        return torch.as_tensor(Z, dtype=dtype, device=self.device)
+        """Rows as the network sees them: standardised, then whitened."""
+        S = self._standardised(X, dtype)
+        whitening = getattr(self, "whitening_", None)
+        return S if whitening is None else whitening(S)
 
-    def _to_data_units(self, Z: torch.Tensor) -> np.ndarray:
+    def _to_data_units(self, Z: torch.Tensor, generator=None) -> np.ndarray:
+        """Rows of the network's space in the data's units; the axes outside
+        the whitened space are drawn from their Gaussian with ``generator``."""
+        whitening = getattr(self, "whitening_", None)
+        if whitening is not None:
+            Z = whitening.inverse(Z, generator)
         return Z.double().cpu().numpy() * self.scale_ + self.mean_
+
+    def _log_jacobian(self) -> float:
+        r"""Log-density of the network's space minus that of the data's units,
+        up to the outside energy: :math:`\sum_j \log s_j` of the
+        standardisation plus the whitening's log-normaliser."""
+        log_jacobian = float(np.log(self.scale_).sum())
+        whitening = getattr(self, "whitening_", None)
+        if whitening is not None:
+            log_jacobian += whitening.log_normaliser()
+        return log_jacobian
 
     # -- randomness ------------------------------------------------------------
     def _seeds(self) -> tuple[int, int]:
@@ -207,9 +278,10 @@ class BaseEnergyEstimator(BatchedInference):
 
     # -- modules ---------------------------------------------------------------
     def _build_network(
-        self, n_features: int, n_outputs: int = 1, seed: int = 0
+        self, n_features: int, n_outputs: int = 1, seed: int = 0, zero_output=False
     ) -> torch.nn.Module:
-        """The energy network of ``module`` (or the default MLP/CNN)."""
+        """The energy network of ``module`` (or the default MLP/CNN); the
+        default MLP's output starts at zero with ``zero_output``."""
         kwargs = dict(self.module_kwargs or {})
         if isinstance(self.module, torch.nn.Module):
             return copy.deepcopy(self.module)
@@ -227,9 +299,12 @@ class BaseEnergyEstimator(BatchedInference):
             )
         kwargs = {**self._default_mlp_kwargs(n_features), **kwargs}
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
-        return self._seeded(
+        network = self._seeded(
             seed, lambda: MLPEnergy(n_features, hidden, n_outputs=n_outputs, **kwargs)
         )
+        if zero_output:
+            _zero_output(network)
+        return network
 
     def _default_mlp_kwargs(self, n_features: int) -> dict:
         return {}
@@ -254,7 +329,7 @@ class BaseEnergyEstimator(BatchedInference):
 
     def _modules_tree(self) -> torch.nn.ModuleDict:
         """The fitted module tree (as :meth:`_build_modules` returns it)."""
-        parts = {"module": self.net_.module_}
+        parts = {"module": self.net_.module_, **self._whitening_part(0, True)}
         for name in ("proposal", "buffer"):
             part = getattr(self.net_, name + "_", None)
             if part is not None:
@@ -263,6 +338,8 @@ class BaseEnergyEstimator(BatchedInference):
 
     def _restore_modules(self, tree: torch.nn.ModuleDict, history) -> None:
         """Set ``net_`` around a module tree filled from saved tensors."""
+        if "whitening" in tree:
+            self.whitening_ = tree["whitening"]
         net = self._make_net(tree, None)
         net.initialize()
         net.history = history
@@ -301,7 +378,7 @@ class BaseEnergyEstimator(BatchedInference):
         torch_seed, seed = self._seeds()
         rng = np.random.RandomState(seed)
         if not warm:
-            self._fit_scaling(X)
+            self._fit_scaling(X, seed, y)
         train, valid = self._split(X.shape[0], y, rng)
         fit = FitData.split(
             self._to_tensor(X),
@@ -318,7 +395,13 @@ class BaseEnergyEstimator(BatchedInference):
             tree = self._modules_tree()
         else:
             tree = self._build_modules(X.shape[1], fit)
-        self._train(self._make_net(tree, fit), fit)
+        net = self._make_net(tree, fit)
+        if getattr(self, "residual", True):
+            self._train(net, fit)
+        else:  # the base alone: nothing to train
+            net.initialize()
+            net.generator = net.iterator_train__generator = None
+            self.net_ = net
         self._finish_fit(fit)
         return self
 

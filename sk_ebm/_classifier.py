@@ -14,6 +14,7 @@ from skorch.helper import predefined_split
 
 from sk_ebm._base import BaseEnergyEstimator
 from sk_ebm._callbacks import stopping_callbacks
+from sk_ebm._gaussian import fit_discriminant
 from sk_ebm._labels import (
     class_indices,
     encode_known,
@@ -23,7 +24,7 @@ from sk_ebm._labels import (
 from sk_ebm._net import HDGENet, JEMNet
 from sk_ebm._params import check_n_samples, common_constraints
 from sk_ebm._state import Fitted, register
-from sk_ebm.nn import LogitsEnergy
+from sk_ebm.nn import GaussianDiscriminant, LogitsEnergy
 from sk_ebm.sampling import langevin
 
 __all__ = ["EnergyClassifier"]
@@ -32,11 +33,33 @@ __all__ = ["EnergyClassifier"]
 class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
     r"""Classifier whose logits define a joint energy-based model (JEM).
 
-    A network :math:`f_\theta(x) \in \mathbb{R}^K` of the standardised inputs gives
-    the class probabilities :math:`p(y \mid x) = \mathrm{softmax}(f_\theta(x))_y`
-    and the energies :math:`E(x, y) = -f_\theta(x)[y]`,
-    :math:`E(x) = -\log \sum_y e^{f_\theta(x)[y]}` of :math:`p(x) \propto e^{-E(x)}`
-    (Grathwohl et al., 2020). Figures on digits: ``benchmarks/bench_classifier.py``.
+    Logits :math:`f(x) \in \mathbb{R}^K` give the class probabilities
+    :math:`p(y \mid x) = \mathrm{softmax}(f(x))_y` and the energies
+    :math:`E(x, y) = -f(x)[y]`, :math:`E(x) = -\log \sum_y e^{f(x)[y]}` of
+    :math:`p(x) \propto e^{-E(x)}` (Grathwohl et al., 2020). Figures on digits:
+    ``benchmarks/bench_classifier.py``.
+
+    The logits are those of Gaussian discriminant analysis plus a learned
+    residual that starts at exactly zero (``base="lda"``, the default with the
+    default network):
+    :math:`f(x)[k] = \log \pi_k + \log \mathcal{N}(z; \mu_k, I) + g_\theta(z)[k]`
+    in the space ``z`` whitened with the covariance pooled within the classes.
+    Before training, :math:`p(y \mid x)` is linear discriminant analysis (with a
+    shrunk covariance) and :math:`p(x)` the normalised mixture of the class
+    Gaussians; ``residual=False`` keeps it so (no training).
+
+    **The base and the whitened space.** The default network does not see the
+    raw features: rows are standardised, then rotated onto the principal axes
+    of their covariance within the classes (of the labelled rows), shrunk
+    towards a multiple of the identity (the shrinkage maximises the
+    cross-validated Gaussian likelihood), and scaled to unit variance
+    (``whitening_``). Axes along which the training rows do
+    not vary (constant or duplicated columns, more columns than rows) are set
+    aside: the network sees the ``rank_`` others, and the model is a Gaussian
+    with the shrunk variance along those set aside, so a row that leaves the
+    data's subspace (a dead unit that fires) is scored as unlikely, as by a
+    Mahalanobis distance. A user's ``module`` or an ``image_shape`` keep the
+    standardised features (a Gaussian base with the shrunk covariance).
 
     Parameters
     ----------
@@ -50,6 +73,14 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         Widths of the default MLP (with random Fourier features up to 4 inputs).
     image_shape : tuple of int, default=None
         ``(height, width[, channels])`` of flattened image rows; selects the CNN.
+    base : {"auto", "lda"} or None, default="auto"
+        The base logits: ``"lda"``, the class-conditional Gaussians with a
+        shared covariance (their means and priors from the labelled training
+        rows); ``"auto"`` is ``"lda"`` with the default network and None with a
+        ``module`` or ``image_shape``; None: the network alone, from random
+        weights.
+    residual : bool, default=True
+        Whether to learn the residual network; False keeps the base alone.
     objective : {"jem", "hdge"}, default="jem"
         Term added to the cross-entropy. ``"jem"``: ``generative_weight`` times the
         contrastive divergence of :math:`p(x)` (persistent Langevin chains) plus
@@ -74,19 +105,23 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         Adam's L2 penalty on the network's weights.
     sgld_steps : int, default=5
         Langevin steps per negative; on digits, 5 of size 2 matched 10 of size 1.
-    sgld_step_size : float, default=2.0
-        Gradient step :math:`a` of the Langevin updates, also of :meth:`sample`.
-    sgld_noise : float or "exact", default=0.01
-        Their noise standard deviation, small in JEM; ``"exact"``: :math:`\sqrt{2a}`.
+    sgld_step_size : float, default=0.1
+        Gradient step :math:`a` of the Langevin updates, also of :meth:`sample`,
+        in the network's space: whitened, where the base has unit variance.
+    sgld_noise : float or "exact", default="exact"
+        Their noise standard deviation; ``"exact"``: :math:`\sqrt{2a}`, which
+        samples the model (JEM's 0.01 gives mode-seeking chains).
     buffer_size : int, default=10000
         Persistent chains of the replay buffer.
     reinit_freq : float, default=0.05
         Share of the chains drawn per step that restart from ``buffer_init``.
-    buffer_init : {"uniform", "gaussian"}, default="uniform"
-        Start of the chains: uniform over the standardised data's range (JEM; the
-        better on digits) or a Gaussian fitted to the data (JEM++).
+    buffer_init : {"uniform", "gaussian"}, default="gaussian"
+        Start of the chains: a Gaussian fitted to the data (JEM++; with the
+        base, close to the model at the start of training) or the uniform
+        distribution over the data's range (JEM).
     energy_reg : float, default=0.1
-        Weight of the L2 penalty on the energies of the contrastive terms (JEM).
+        Weight of the L2 penalty on the energies of the contrastive terms (JEM),
+        less the base's energies.
     hdge_temperature : float, default=0.1
         Temperature :math:`\tau` of HDGE's contrastive softmax.
     hdge_queue_size : int, default=1024
@@ -119,6 +154,15 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         Class labels (``-1``, the unlabelled marker, excluded).
     net_ : JEMNet or HDGENet
         The fitted skorch net (``net_.history``, ``net_.module_``).
+    whitening_ : sk_ebm.nn.Whitening
+        The map from the standardised features to the network's space (see
+        above); absent with a ``module`` or ``image_shape``.
+    rank_ : int
+        Width of the network's space: the axes of non-zero variance.
+    base_ : torch.nn.Module or None
+        The fitted base in the network's space: a
+        :class:`~sk_ebm.nn.GaussianDiscriminant` (its ``base_logits`` are LDA's
+        joint log-densities); None with ``base=None``.
     mean_, scale_ : ndarray of shape (n_features,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -156,11 +200,17 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             "energy_reg",
         ),
         "objective": [StrOptions({"jem", "hdge"})],
+        "base": [StrOptions({"auto", "lda"}), None],
+        "residual": ["boolean"],
         "generative_weight": [Interval(Real, 0, None, closed="left")],
         "conditional_weight": [Interval(Real, 0, None, closed="left")],
         "hdge_temperature": [Interval(Real, 0, None, closed="neither")],
         "hdge_queue_size": [Interval(Integral, 1, None, closed="left")],
     }
+
+    _whitened_space = True
+    # Files written before the base existed hold a plain logits network.
+    _absent_params = {"base": None}
 
     _fitted_attributes: dict = {
         **BaseEnergyEstimator._common_fitted_attributes,
@@ -174,6 +224,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         module_kwargs=None,
         hidden_layer_sizes=(128, 128),
         image_shape=None,
+        base="auto",
+        residual=True,
         objective="jem",
         generative_weight=0.1,
         conditional_weight=0.0,
@@ -182,11 +234,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         lr=1e-3,
         weight_decay=0.0,
         sgld_steps=5,
-        sgld_step_size=2.0,
-        sgld_noise=0.01,
+        sgld_step_size=0.1,
+        sgld_noise="exact",
         buffer_size=10000,
         reinit_freq=0.05,
-        buffer_init="uniform",
+        buffer_init="gaussian",
         energy_reg=0.1,
         hdge_temperature=0.1,
         hdge_queue_size=1024,
@@ -205,6 +257,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.image_shape = image_shape
         self.objective = objective
+        self.base = base
+        self.residual = residual
         self.generative_weight = generative_weight
         self.conditional_weight = conditional_weight
         self.max_epochs = max_epochs
@@ -253,6 +307,12 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self : EnergyClassifier
             The fitted classifier.
         """
+        if not self.residual and self._base_kind() is None:
+            raise ValueError(
+                "residual=False leaves the base as the whole model, and there is "
+                "none (base=None, or base='auto' with a module or image_shape); "
+                "set base='lda' or residual=True."
+            )
         return self._fit(X, y)
 
     def _prepare_y(self, y, n_samples: int, warm: bool) -> np.ndarray:
@@ -268,13 +328,46 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             return None, None
         return stratified_split(n_samples, encoded, self.validation_fraction, rng)
 
+    def _base_kind(self):
+        """``"lda"`` or None: ``base`` with ``"auto"`` resolved (the
+        discriminant base in the whitened space of the default network)."""
+        if self.base == "auto":
+            return "lda" if self._whitens() else None
+        return self.base
+
     def _build_modules(self, n_features: int, fit=None) -> torch.nn.ModuleDict:
-        """Logits network and chains (from all rows of ``fit``; else placeholders)."""
-        network = self._build_network(
-            n_features, len(self.classes_), seed=fit.torch_seed if fit else 0
+        """Logits (the discriminant base and the residual network), whitening
+        and chains; fitted to ``fit``'s rows, else placeholders."""
+        width = self._model_width(n_features)
+        n_classes = len(self.classes_)
+        network = None
+        if self.residual:
+            network = self._build_network(
+                width,
+                n_classes,
+                seed=fit.torch_seed if fit else 0,
+                zero_output=self._base_kind() is not None,
+            )
+        logits = network
+        if self._base_kind() == "lda" and fit is None:
+            logits = GaussianDiscriminant(
+                network,
+                torch.zeros(n_classes, width),
+                torch.eye(width),
+                torch.zeros(n_classes),
+            )
+        elif self._base_kind() == "lda":
+            logits = fit_discriminant(
+                fit.Z_train, fit.y_train, n_classes, network, whitened=self._whitens()
+            )
+        buffer = self._replay_buffer(width, None if fit is None else fit.Z, fit)
+        return torch.nn.ModuleDict(
+            {
+                "module": LogitsEnergy(logits),
+                "buffer": buffer,
+                **self._whitening_part(n_features, fit),
+            }
         )
-        buffer = self._replay_buffer(n_features, None if fit is None else fit.Z, fit)
-        return torch.nn.ModuleDict({"module": LogitsEnergy(network), "buffer": buffer})
 
     def _make_net(self, tree, fit):
         callbacks, split = [], None
@@ -308,12 +401,30 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             **kwargs,
         )
 
-    def _logits(self, X, reduce=None) -> np.ndarray:
-        """Logits of ``X``'s rows, or ``reduce(logits)`` per batch (no full array)."""
+    @property
+    def base_(self):
+        """The fitted discriminant base (None without one)."""
+        check_is_fitted(self, "net_")
+        logits = self.net_.module_.logits
+        return logits if isinstance(logits, GaussianDiscriminant) else None
+
+    def _logits(self, X, reduce=None, outside=None) -> np.ndarray:
+        """Logits of ``X``'s rows, or ``reduce(logits)`` per batch (no full
+        array), with ``outside`` as in ``_batched``."""
         X = self._checked_X(X)
+
+        def logits(module, Z):
+            # For probabilities, a base's logits less their common term: far
+            # from the data that term dwarfs their differences.
+            if outside is None and isinstance(module.logits, GaussianDiscriminant):
+                return module.logits.class_logits(Z)
+            return module.logits(Z)
+
         if reduce is None:
-            return self._batched(lambda module, Z: module.logits(Z), X)
-        return self._batched(lambda module, Z: reduce(module.logits(Z)), X)
+            return self._batched(logits, X)
+        return self._batched(
+            lambda module, Z: reduce(logits(module, Z)), X, outside=outside
+        )
 
     def decision_function(self, X):
         """Logits :math:`f(x)`; for binary problems the logit difference.
@@ -397,14 +508,18 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             Higher for rows more typical of the training data (JEM's OOD score).
         """
         return self._logits(
-            X, reduce=lambda logits: torch.logsumexp(logits.double(), dim=1)
+            X,
+            reduce=lambda logits: torch.logsumexp(logits.double(), dim=1),
+            outside=lambda log_p, outside: log_p - outside,
         )
 
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw from :math:`p(x)` or, with ``y``, from :math:`p(x \\mid y)`.
 
-        Langevin chains start from the buffer's initial distribution (``buffer_init``:
-        uniform over the data's range by default) and run ``sample_steps`` steps.
+        Langevin chains run ``sample_steps`` steps from exact draws of the
+        base (the class Gaussians; with ``y``, those of the requested
+        classes), or without a base from the buffer's initial distribution
+        (``buffer_init``).
 
         Parameters
         ----------
@@ -424,7 +539,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         check_n_samples(n_samples)
         generator = self._sample_generator(random_state)
         module = self.net_.module_.eval()
-        energy = module
+        energy, index = module, None
         if y is not None:
             index = torch.as_tensor(
                 class_indices(self.classes_, y, n_samples), device=self.device
@@ -433,7 +548,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             def energy(z):
                 return module.energy_xy(z, index)
 
-        start = self.net_.buffer_.init.sample(n_samples, generator)
+        if isinstance(module.logits, GaussianDiscriminant):
+            with torch.no_grad():
+                start, _ = module.logits.sample(index, n_samples, generator)
+        else:
+            start = self.net_.buffer_.init.sample(n_samples, generator)
         Z = langevin(
             energy,
             start,
@@ -442,7 +561,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             noise_std=self.sgld_noise,
             generator=generator,
         )
-        return self._to_data_units(Z)
+        return self._to_data_units(Z, generator)
 
 
 register(EnergyClassifier)

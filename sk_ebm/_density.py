@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sk_ebm._callbacks import LogLikelihoodMonitor, stopping_callbacks
 from sk_ebm._density_base import BaseDensityEstimator
 from sk_ebm._mixtures import (
+    base_proposal,
     defensive_mixture,
     fit_mixture,
     placeholder_mixture,
@@ -27,18 +28,28 @@ __all__ = ["EnergyDensityEstimator"]
 class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     r"""Energy-based density estimator with a normalised ``score_samples``.
 
-    The model is :math:`p(x) = e^{-E(x)} / Z` with an energy network
-    :math:`E_\theta`, optionally tilting a base density fitted to the data,
-    :math:`E = E_\theta - \log q_0` (``base``). It is trained by maximum
-    likelihood on internally standardised features with one of two gradient
-    estimators (``objective``):
+    The model is :math:`p(x) = e^{-E(x)} / Z` with
+    :math:`E = E_{base} + r_\theta`: a classical density fitted first, the base
+    :math:`q_0 = e^{-E_{base}}` (``base``: a Gaussian, or at low dimension the
+    Gaussian mixture selected by BIC), tilted by a learned residual network
+    :math:`r_\theta` whose output starts at exactly zero. Before training the
+    estimator *is* its base; ``residual=False`` keeps it so (no training, an
+    exact ``log_partition_``), which makes the base the baseline that the
+    residual must beat on held-out likelihood. The residual is trained by
+    maximum likelihood with one of two gradient estimators (``objective``):
 
-    - ``"importance"`` (``"auto"`` up to 64 features): :math:`\log Z` and its
-      gradient estimated at every step by importance sampling from a widened
-      mixture fitted to the data (accurate in low dimension; no Markov chain);
+    - ``"importance"`` (what ``"auto"`` takes): :math:`\log Z` and its
+      gradient estimated at every step by importance sampling, no Markov
+      chain. Up to 16 whitened dimensions the proposal is the BIC mixture
+      fitted to the data, widened, plus a broad Gaussian; above, it is the
+      base itself (90 %, and 10 % of it 1.2 times wider): the model starts as
+      the base, so the weights :math:`e^{-r_\theta}` stay balanced while the
+      residual is a tilt of it, where a widened proposal's weights would
+      degenerate with the dimension;
     - ``"pcd"``: persistent contrastive divergence, negatives from short-run
-      Langevin chains in a replay buffer (JEM/IGEBM practice; scales to higher
-      dimension, with the ``energy_reg`` penalty as stabiliser).
+      Langevin chains in a replay buffer (JEM/IGEBM practice). Measured on
+      256-D ReLU features (``benchmarks/bench_features.py``) it diverged where
+      importance sampling did not, so ``"auto"`` no longer takes it.
 
     By default (``early_stopping``) a share ``validation_fraction`` of the rows
     is held out and training stops when their normalised log-likelihood has not
@@ -47,6 +58,18 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
     (AIS), so :meth:`score_samples` is a normalised log-density in the data's
     units (the Jacobian of the standardisation included) and :meth:`score` can
     select hyper-parameters in :class:`~sklearn.model_selection.GridSearchCV`.
+
+    **The base and the whitened space.** The default network does not see the
+    raw features: rows are standardised, then rotated onto the principal axes
+    of their covariance, shrunk towards a multiple of the identity (the
+    shrinkage maximises the cross-validated Gaussian likelihood), and scaled
+    to unit variance (``whitening_``). Axes along which the training rows do
+    not vary (constant or duplicated columns, more columns than rows) are set
+    aside: the network sees the ``rank_`` others, and the model is a Gaussian
+    with the shrunk variance along those set aside, so a row that leaves the
+    data's subspace (a dead unit that fires) is scored as unlikely, as by a
+    Mahalanobis distance. A user's ``module`` or an ``image_shape`` keep the
+    standardised features (a Gaussian base with the shrunk covariance).
 
     Parameters
     ----------
@@ -66,13 +89,21 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         ``(height, width[, channels])`` of rows that are flattened images; selects
         the convolutional energy.
     objective : {"auto", "importance", "pcd"}, default="auto"
-        Gradient estimator of the log-likelihood (see above); ``"auto"`` takes
-        ``"importance"`` up to 64 features and ``"pcd"`` above.
-    base : {"gaussian", "gmm"} or None, default="gaussian"
-        Fixed base density :math:`q_0` fitted to the standardised training rows:
-        a full-covariance Gaussian or the Gaussian mixture of ``n_components``.
-        Its quadratic growth keeps :math:`e^{-E}` integrable whatever the network
-        learns; None uses the network alone.
+        Gradient estimator of the log-likelihood (see above); ``"auto"`` is
+        ``"importance"``.
+    base : {"auto", "gaussian", "gmm"} or None, default="auto"
+        The base density :math:`q_0`, fitted to the training rows: ``"gaussian"``
+        is the shrunk Gaussian (the standard normal of the whitened space);
+        ``"gmm"`` the Gaussian mixture of ``n_components`` in that space;
+        ``"auto"`` takes the mixture when BIC selects more than one component
+        and the network's space has at most 16 dimensions, else the Gaussian.
+        Its quadratic growth keeps :math:`e^{-E}` integrable whatever the
+        network learns; None uses the network alone (starting from random
+        weights).
+    residual : bool, default=True
+        Whether to learn the residual network. False fits the base only: the
+        estimator is then exactly that Gaussian (or mixture), its
+        ``log_partition_`` exact.
     n_components : int or "auto", default="auto"
         Components of the Gaussian mixture fitted to (at most 10 000 of) the
         training rows: the proposal is that mixture, widened, plus a broad
@@ -160,6 +191,15 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         units, so that ``score_samples(X) == -E(X) - log_partition_``.
     log_partition_std_ : float
         Its standard error.
+    whitening_ : sk_ebm.nn.Whitening
+        The map from the standardised features to the network's space (see
+        above); absent with a ``module`` or ``image_shape``.
+    rank_ : int
+        Width of the network's space: the axes of non-zero variance.
+    base_ : torch.nn.Module or None
+        The fitted base in the network's space: a :class:`~sk_ebm.sampling.Gaussian`
+        or :class:`~sk_ebm.sampling.GaussianMixture` whose ``log_prob`` is the
+        base's normalised log-density; None with ``base=None``.
     mean_, scale_ : ndarray of shape (n_features,)
         Internal standardisation, ``z = (x - mean_) / scale_``.
     n_features_in_ : int
@@ -208,7 +248,8 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
             "energy_reg",
         ),
         "objective": [StrOptions({"auto", "importance", "pcd"})],
-        "base": [StrOptions({"gmm", "gaussian"}), None],
+        "base": [StrOptions({"auto", "gmm", "gaussian"}), None],
+        "residual": ["boolean"],
         "n_components": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -217,6 +258,11 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         "ais_chains": [Interval(Integral, 2, None, closed="left")],
         "ais_temperatures": [Interval(Integral, 1, None, closed="left")],
     }
+
+    _whitened_space = True
+    #: Widths of the network's space up to which the importance-sampling
+    #: proposal is the widened BIC mixture (above: the base).
+    _mixture_proposal_max_width = 16
 
     _fitted_attributes: dict = {
         **BaseDensityEstimator._common_fitted_attributes,
@@ -233,7 +279,8 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         hidden_layer_sizes=(64, 64),
         image_shape=None,
         objective="auto",
-        base="gaussian",
+        base="auto",
+        residual=True,
         n_components="auto",
         max_epochs=200,
         batch_size=512,
@@ -265,6 +312,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.image_shape = image_shape
         self.objective = objective
         self.base = base
+        self.residual = residual
         self.n_components = n_components
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -290,14 +338,18 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def _proposes_from_base(self, width: int) -> bool:
+        # A mixture fitted to the data and widened proposes well in low
+        # dimension; in high dimension any widening ruins the importance
+        # weights, and the whitened base itself (the model at the start,
+        # weights e^{-r}) is the proposal.
+        return self._whitens() and width > self._mixture_proposal_max_width
+
     def _objective(self) -> str:
-        if self.objective != "auto":
-            return self.objective
-        # Importance sampling from a fitted mixture degrades with the dimension,
-        # but PCD's Langevin steps are unstable on the near-singular Gaussian
-        # base of correlated tabular data (13-D wine and 64-D digits diverged in
-        # epoch 1), so importance sampling is kept up to 64 features.
-        return "importance" if self.n_features_in_ <= 64 else "pcd"
+        # PCD's Langevin chains diverged on 256-D ReLU features and on the
+        # near-singular bases of correlated tabular data; importance sampling
+        # from the base (above 16 whitened dimensions) does not need chains.
+        return "importance" if self.objective == "auto" else self.objective
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -317,31 +369,43 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         """
         for stale in ("log_partition_", "log_partition_std_"):
             self.__dict__.pop(stale, None)
+        self._check_residual()
         return self._fit(X)
 
     def _build_modules(self, n_features: int, fit=None) -> torch.nn.ModuleDict:
-        """The energy (with its base), the importance-sampling proposal and, for
-        PCD, the replay buffer; fitted to ``fit``'s rows, else placeholders."""
-        Z = base = None
+        """The energy (its base and residual), the importance-sampling proposal,
+        the whitening and, for PCD, the replay buffer; fitted to ``fit``'s rows,
+        else placeholders."""
+        width = self._model_width(n_features)
         if fit is None:
             k = self.n_components_
-            proposal = placeholder_mixture(k + 1, n_features)
-            if self.base == "gmm":
-                base = placeholder_mixture(k, n_features)
+            proposal = placeholder_mixture(k + 1, width)
+            kind = self._base_kind(width, k)
+            base = placeholder_mixture(k, width) if kind == "gmm" else None
         else:
             Z = fit.Z_train
             gmm = fit_mixture(Z.cpu().numpy(), self.n_components, fit.seed)
             self.n_components_ = int(gmm.n_components)
-            proposal = defensive_mixture(gmm, Z, inflate=1.5, wide=2.0)
-            if self.base == "gmm":
+            if self._proposes_from_base(width):
+                proposal = base_proposal(gmm, width)
+            else:
+                proposal = defensive_mixture(gmm, Z, inflate=1.5, wide=2.0)
+            kind = self._base_kind(width, self.n_components_)
+            base = None
+            if kind == "gmm":
                 base = torch_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
-        network = self._build_network(n_features, seed=fit.torch_seed if fit else 0)
+        if kind == "gaussian":
+            base = self._base_gaussian(width, None if fit is None else fit.Z_train)
+        network = self._residual_network(width, fit)
         parts = {
-            "module": self._with_base(network, Z, n_features, base),
+            "module": self._with_base(network, base),
             "proposal": proposal.to(self.device),
+            **self._whitening_part(n_features, fit),
         }
-        if self._objective() == "pcd":
-            parts["buffer"] = self._replay_buffer(n_features, Z, fit)
+        if self._objective() == "pcd" and self.residual:
+            parts["buffer"] = self._replay_buffer(
+                width, None if fit is None else Z, fit
+            )
         return torch.nn.ModuleDict(parts)
 
     def _make_net(self, tree, fit):
@@ -367,7 +431,7 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         else:
             if "buffer" not in tree:  # a warm start that switches to PCD
                 tree["buffer"] = self._replay_buffer(
-                    self.n_features_in_, fit.Z_train, fit
+                    self._model_width(self.n_features_in_), fit.Z_train, fit
                 )
             net = PCDNet
             kwargs = {
@@ -385,6 +449,10 @@ class EnergyDensityEstimator(BaseDensityEstimator, BaseEstimator):
         )
 
     def _finish_fit(self, fit) -> None:
+        if not self.residual:  # the base is normalised
+            self.log_partition_ = self._log_jacobian()
+            self.log_partition_std_ = 0.0
+            return
         log_z, self.log_partition_std_ = annealed_importance_sampling(
             self.net_.module_.eval(),
             self.net_.proposal_,

@@ -9,6 +9,7 @@ from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
 
 from sk_ebm._base import BaseEnergyEstimator
+from sk_ebm._gaussian import shrunk_gaussian
 from sk_ebm._params import check_n_samples
 from sk_ebm.nn import ResidualEnergy
 from sk_ebm.sampling import Gaussian, importance_resampling
@@ -32,29 +33,63 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
             return {"n_fourier_features": 64, "fourier_scale": 5.0}
         return {}
 
-    def _with_base(self, network, Z, n_features: int, base=None):
-        """``network`` tilting the base density (``base`` parameter): a Gaussian
-        fitted to ``Z`` (a placeholder without ``Z``) or the mixture ``base``."""
-        if self.base is None:
-            return network
-        if base is None:
-            base = (
-                Gaussian(torch.zeros(n_features), torch.eye(n_features))
-                if Z is None
-                else Gaussian.from_data(Z.cpu())
-            )
+    #: Widths of the network's space up to which ``base="auto"`` takes the
+    #: Gaussian mixture selected by BIC rather than one Gaussian.
+    _mixture_base_max_width = 16
+
+    def _base_kind(self, width: int, n_components: int = 1):
+        """``"gaussian"``, ``"gmm"`` or None: the ``base`` parameter with
+        ``"auto"`` resolved for a space of ``width`` and the BIC mixture's size."""
+        if self.base != "auto":
+            return self.base
+        if n_components > 1 and width <= self._mixture_base_max_width:
+            return "gmm"
+        return "gaussian"
+
+    def _base_gaussian(self, width: int, Z=None):
+        """The Gaussian base: standard normal in a whitened space (the whitening
+        is the shrunk Gaussian), else fitted to ``Z`` with a Ledoit-Wolf
+        covariance; a placeholder without ``Z``."""
+        if Z is None or self._whitens():
+            return Gaussian(torch.zeros(width), torch.eye(width), jitter=0.0)
+        return shrunk_gaussian(Z)
+
+    def _with_base(self, network, base):
+        """The energy: ``network`` tilting ``base``, either of them alone when
+        the other is None (``base=None``, ``residual=False``)."""
+        if base is None or network is None:
+            return base if network is None else network
         return ResidualEnergy(network, base)
+
+    def _check_residual(self) -> None:
+        if not self.residual and self.base is None:
+            raise ValueError(
+                "residual=False leaves the base as the whole model, and base=None "
+                "has none; set base='auto' (or 'gaussian', 'gmm') or residual=True."
+            )
+
+    def _residual_network(self, width: int, fit):
+        """The default network starts at zero, so that the estimator starts as
+        its base; None with ``residual=False``."""
+        if not self.residual:
+            return None
+        seed = fit.torch_seed if fit else 0
+        return self._build_network(width, seed=seed, zero_output=True)
+
+    @property
+    def base_(self):
+        """The fitted base in the network's space (None without one)."""
+        check_is_fitted(self, "net_")
+        energy = self._energy_module()
+        if isinstance(energy, ResidualEnergy):
+            return energy.base
+        return energy if not self.residual else None
 
     @staticmethod
     def _monitored_rows(fit):
         """At most 2000 training rows whose log-likelihood is recorded per epoch."""
         Z = fit.Z_train
         return Z[np.sort(fit.rng.permutation(len(Z))[:2000])]
-
-    def _log_jacobian(self) -> float:
-        """:math:`\\sum_j \\log s_j`: log-densities of standardised rows minus
-        those in the data's units."""
-        return float(np.log(self.scale_).sum())
 
     def score_samples(self, X):
         """Log-density of each row of ``X``, normalised, in the data's units.
@@ -112,11 +147,8 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
         check_is_fitted(self, "log_partition_")
         check_n_samples(n_samples)
         energy, proposal = self._sampler()
+        generator = self._sample_generator(random_state)
         Z = importance_resampling(
-            energy,
-            proposal,
-            n_samples,
-            n_steps=self.sample_steps,
-            generator=self._sample_generator(random_state),
+            energy, proposal, n_samples, n_steps=self.sample_steps, generator=generator
         )
-        return self._to_data_units(Z)
+        return self._to_data_units(Z, generator)

@@ -132,6 +132,8 @@ def describe(estimator, prefix: str, trusted: dict) -> tuple[dict, dict]:
                 for k, t in tree.state_dict().items()
             )
             document["net"] = {"history": encode_history(list(value.history))}
+        elif kind == "part":
+            continue  # its tensors are the tree's, stored with the net's
         elif kind is not None:
             where = f"fitted attribute {key!r} of {name}"
             state[key] = encode(value, where, _estimator_encoder(trusted))
@@ -215,7 +217,13 @@ def _decode_params(cls: type, raw, context: Context):
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise FileError(f"{name} has no parameter(s) {', '.join(unknown)}")
-    params = {}
+    # Parameters added after a file's version: the value that reproduces the
+    # model that such a file describes.
+    params = {
+        key: value
+        for key, value in getattr(cls, "_absent_params", {}).items()
+        if key not in raw
+    }
     for key, value in raw.items():
         where = f"the parameter {key!r} of {name}"
         if key == "module":
@@ -281,7 +289,7 @@ def _decode_state(cls: type, raw_state, tensors: _Tensors, prefix: str, context)
     table = {
         key: spec
         for key, spec in cls._fitted_attributes.items()
-        if spec.kind not in ("estimator", "modules")
+        if spec.kind not in ("estimator", "modules", "part")
     }
     raw_state = dict(raw_state)
     for key, spec in table.items():

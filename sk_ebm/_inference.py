@@ -18,7 +18,7 @@ class BatchedInference:
     :meth:`energy_grad_norm`, and :meth:`_batched` under every prediction.
 
     Relies on the estimator's ``net_``, ``device``, ``_validate_X`` and
-    ``_to_tensor``.
+    ``_standardised``, and its ``whitening_`` where it has one.
     """
 
     # -- inference -------------------------------------------------------------
@@ -43,22 +43,28 @@ class BatchedInference:
         check_is_fitted(self, "net_")
         return self._validate_X(X, reset=False)
 
-    def _batched(self, fn, X: np.ndarray, *, grad: bool = False) -> np.ndarray:
-        """Apply ``fn(module, Z)`` to the scaled rows ``Z`` of ``X`` in batches
-        (``module`` from :meth:`_inference_module`), without gradients unless
-        ``grad``.
+    def _batched(self, fn, X: np.ndarray, *, grad: bool = False, outside=None):
+        """Apply ``fn(module, Z)`` to the network's rows ``Z`` of ``X`` in
+        batches (``module`` from :meth:`_inference_module`), without gradients
+        unless ``grad``; ``outside(part, energy)`` then adds the energy of the
+        axes outside a whitened space (zeros without one).
 
         Rows are scaled and moved to the device one batch at a time, and the
         results written into one preallocated array, so that the memory beyond
         the output stays bounded whatever the number of rows.
         """
         module, dtype = self._inference_module()
+        whitening = getattr(self, "whitening_", None)
         out = np.empty(0)
         context = torch.enable_grad() if grad else torch.inference_mode()
         with context:
             for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
-                Z = self._to_tensor(X[start : start + INFERENCE_BATCH_SIZE], dtype)
-                part = fn(module, Z).detach().double().cpu().numpy()
+                S = self._standardised(X[start : start + INFERENCE_BATCH_SIZE], dtype)
+                Z = S if whitening is None else whitening(S)
+                part = fn(module, Z)
+                if outside is not None and whitening is not None:
+                    part = outside(part, whitening.outside_energy(S))
+                part = part.detach().double().cpu().numpy()
                 if start == 0:
                     out = np.empty((X.shape[0], *part.shape[1:]))
                 out[start : start + len(part)] = part
@@ -67,8 +73,8 @@ class BatchedInference:
     def energy(self, X):
         """Energy :math:`E(x)` of each row: lower is more likely.
 
-        The energy of the fitted network on the internally standardised rows,
-        unnormalised; for density estimators
+        The energy of the fitted model on the internally standardised (and
+        whitened) rows, unnormalised; for density estimators
         ``score_samples(X) == -energy(X) - log_partition_``, for the classifier
         ``score_samples(X) == -energy(X)``.
 
@@ -82,14 +88,21 @@ class BatchedInference:
         energy : ndarray of shape (n_samples,)
             :math:`E(x)` per row.
         """
-        return self._batched(lambda module, Z: module(Z), self._checked_X(X))
+        return self._batched(
+            lambda module, Z: module(Z),
+            self._checked_X(X),
+            outside=lambda energy, outside: energy + outside,
+        )
 
     def energy_grad_norm(self, X):
         """Norm of the gradient of the energy, :math:`\\lVert\\nabla_z E(z)\\rVert`.
 
-        The gradient is taken with respect to the standardised features ``z``,
-        so that no feature dominates through its units; small near the modes
-        of the model (JEM's "approximate mass" OOD score uses its negative).
+        The gradient is taken with respect to the coordinates ``z`` of the
+        network's space, so that no feature dominates through its units: the
+        whitened coordinates (the axes outside the network's space included,
+        see ``whitening_``), or the standardised features of a model without
+        whitening. Small near the modes of the model (JEM's "approximate mass"
+        OOD score uses its negative).
 
         Parameters
         ----------
@@ -107,4 +120,10 @@ class BatchedInference:
             (grad,) = torch.autograd.grad(module(Z).sum(), Z)
             return grad.norm(dim=1)
 
-        return self._batched(norm, self._checked_X(X), grad=True)
+        return self._batched(
+            norm,
+            self._checked_X(X),
+            grad=True,
+            # The outside energy 0.5 |u|^2 has gradient u, of squared norm 2 E.
+            outside=lambda norm, outside: (norm**2 + 2 * outside).sqrt(),
+        )

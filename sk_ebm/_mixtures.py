@@ -12,7 +12,13 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
 from sk_ebm.sampling import Gaussian, GaussianMixture
 
-__all__ = ["defensive_mixture", "fit_mixture", "placeholder_mixture", "torch_mixture"]
+__all__ = [
+    "base_proposal",
+    "defensive_mixture",
+    "fit_mixture",
+    "placeholder_mixture",
+    "torch_mixture",
+]
 
 
 def torch_mixture(weights, means, covariances) -> GaussianMixture:
@@ -73,3 +79,17 @@ def defensive_mixture(
             [gmm.covariances_ * inflate**2, (scale_tril @ scale_tril.T)[None]]
         ),
     )
+
+
+def base_proposal(gmm: SkGaussianMixture, width: int) -> GaussianMixture:
+    """The standard normal of a whitened space (90 %) and a slightly wider one
+    (10 %), with as many components as the defensive mixture of ``gmm`` (so
+    that a saved model's placeholder has the same shapes): the proposal in
+    high dimension, where the model starts as that standard normal."""
+    k = gmm.n_components + 1
+    weights = np.full(k, 0.9 / (k - 1))
+    weights[-1] = 0.1
+    scales = np.ones(k)
+    scales[-1] = 1.2
+    covariances = np.eye(width)[None] * (scales**2)[:, None, None]
+    return torch_mixture(weights, np.zeros((k, width)), covariances)

@@ -64,9 +64,12 @@ class _EstimatorNoise(torch.nn.Module):
 class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     r"""Energy-based density estimator trained by noise-contrastive estimation.
 
-    The model is :math:`\log p(x) = -E(x) - c` with an energy network
-    :math:`E_\theta` (by default tilting a Gaussian fitted to the data, as in
-    :class:`EnergyDensityEstimator`) and a constant :math:`c` learned with it.
+    The model is :math:`\log p(x) = -E(x) - c` with
+    :math:`E = E_{base} + r_\theta`: a shrunk Gaussian fitted to the data (the
+    base, as in :class:`EnergyDensityEstimator`) tilted by a residual network
+    whose output starts at exactly zero, and a constant :math:`c` learned with
+    it (starting at 0, the base's own normaliser). With ``residual=False`` the
+    estimator is that Gaussian.
     Training is logistic regression between the data and ``noise_ratio``
     (:math:`\nu`) noise draws per data point (:class:`~sk_ebm.objectives.NCELoss`,
     Gutmann & Hyvärinen, 2012); its optimum is the data density *with* its
@@ -84,6 +87,18 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     their NCE loss (for a flow noise, their log-likelihood, watched after the
     flow's warm-up) has not improved for ``n_iter_no_change`` epochs, keeping
     the best weights.
+
+    **The base and the whitened space.** The default network does not see the
+    raw features: rows are standardised, then rotated onto the principal axes
+    of their covariance, shrunk towards a multiple of the identity (the
+    shrinkage maximises the cross-validated Gaussian likelihood), and scaled
+    to unit variance (``whitening_``). Axes along which the training rows do
+    not vary (constant or duplicated columns, more columns than rows) are set
+    aside: the network sees the ``rank_`` others, and the model is a Gaussian
+    with the shrunk variance along those set aside, so a row that leaves the
+    data's subspace (a dead unit that fires) is scored as unlikely, as by a
+    Mahalanobis distance. A user's ``module`` or an ``image_shape`` keep the
+    standardised features (a Gaussian base with the shrunk covariance).
 
     Parameters
     ----------
@@ -124,9 +139,13 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         Keyword arguments of :class:`zuko.flows.NSF` for ``noise="flow"``
         (default ``transforms=3, hidden_features=(64, 64)``).
     base : {"gaussian"} or None, default="gaussian"
-        Fixed Gaussian base density, fitted to the standardised training rows and
-        tilted by the network, which keeps :math:`e^{-E}` integrable; None uses
-        the network alone.
+        The base: the shrunk Gaussian of the training rows (the standard normal
+        of the whitened space), tilted by the network, which keeps
+        :math:`e^{-E}` integrable; None uses the network alone.
+    residual : bool, default=True
+        Whether to learn the residual network; False fits the base only (the
+        estimator is then exactly that Gaussian, with ``log_partition_``
+        exact).
     max_epochs : int, default=200
         Passes over the training rows; fewer when early stopping.
     batch_size : int, default=256
@@ -185,6 +204,15 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     log_partition_ : float
         The learned constant :math:`c` in the data's units, so that
         ``score_samples(X) == -E(X) - log_partition_``.
+    whitening_ : sk_ebm.nn.Whitening
+        The map from the standardised features to the network's space (see
+        above); absent with a ``module`` or ``image_shape``.
+    rank_ : int
+        Width of the network's space: the axes of non-zero variance.
+    base_ : torch.nn.Module or None
+        The fitted base in the network's space: a :class:`~sk_ebm.sampling.Gaussian`
+        whose ``log_prob`` is the base's normalised log-density; None with
+        ``base=None``.
     mean_, scale_ : ndarray of shape (n_features,)
         Internal standardisation, ``z = (x - mean_) / scale_``.
     n_features_in_ : int
@@ -223,6 +251,8 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
     (5, 2)
     """
 
+    _whitened_space = True
+
     _parameter_constraints: dict = {
         **common_constraints(),
         "noise": [
@@ -236,6 +266,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         ],
         "noise_kwargs": [dict, None],
         "base": [StrOptions({"gaussian"}), None],
+        "residual": ["boolean"],
     }
 
     _fitted_attributes: dict = {
@@ -258,6 +289,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         noise_components="auto",
         noise_kwargs=None,
         base="gaussian",
+        residual=True,
         max_epochs=200,
         batch_size=256,
         lr=3e-3,
@@ -281,6 +313,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         self.noise_components = noise_components
         self.noise_kwargs = noise_kwargs
         self.base = base
+        self.residual = residual
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -344,11 +377,14 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
         """The energy (with its base), its log-partition and the noise, in one
         :class:`~sk_ebm.nn.NCEModule`; fitted to ``fit``'s rows, else
         placeholders."""
+        width = self._model_width(n_features)
         Z = None if fit is None else fit.Z_train
-        network = self._build_network(n_features, seed=fit.torch_seed if fit else 0)
-        energy = self._with_base(network, Z, n_features)
-        module = NCEModule(energy, self._build_noise(n_features, fit))
-        return torch.nn.ModuleDict({"module": module})
+        base = None if self.base is None else self._base_gaussian(width, Z)
+        energy = self._with_base(self._residual_network(width, fit), base)
+        module = NCEModule(energy, self._build_noise(width, fit))
+        return torch.nn.ModuleDict(
+            {"module": module, **self._whitening_part(n_features, fit)}
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -367,6 +403,7 @@ class NCEDensityEstimator(BaseDensityEstimator, BaseEstimator):
             The fitted estimator.
         """
         self.__dict__.pop("log_partition_", None)
+        self._check_residual()
         return self._fit(X)
 
     def _flow_warmup_epochs(self) -> int:

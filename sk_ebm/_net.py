@@ -19,7 +19,7 @@ from skorch.dataset import unpack_data
 from torch import Tensor
 
 from sk_ebm._divergence import DivergenceGuard
-from sk_ebm.nn import ResidualEnergy
+from sk_ebm.nn import GaussianDiscriminant, ResidualEnergy
 from sk_ebm.objectives import (
     ContrastiveDivergenceLoss,
     HDGELoss,
@@ -102,6 +102,14 @@ class EnergyNet(DivergenceGuard, NeuralNet):
         super().initialize_callbacks()
         self._listeners = {}
         return self
+
+    def get_all_learnable_params(self):
+        params = list(super().get_all_learnable_params())
+        if not params:
+            # A fixed energy (an estimator's base alone) is never trained, but
+            # skorch's optimizer needs a parameter.
+            params = [("unused", torch.nn.Parameter(torch.zeros(0)))]
+        yield from params
 
     #: Whether the net records values of its own in the batch history.
     records_batches = False
@@ -264,6 +272,20 @@ class _ClassifierNet(EnergyNet):
     """A net training a :class:`~sk_ebm.nn.LogitsEnergy` as a classifier; rows
     labelled -1 are unlabelled, validation rows are all labelled."""
 
+    def _base_logits(self, x):
+        """The fixed logits of ``x`` where the logits tilt a base
+        (:class:`~sk_ebm.nn.GaussianDiscriminant`), else None."""
+        logits = self.module_.logits
+        if not isinstance(logits, GaussianDiscriminant):
+            return None
+        with torch.no_grad():
+            return logits.base_logits(x)
+
+    def _learned(self, logits, base):
+        """The residual part of ``logits``: the one the divergence check and
+        the energy penalty watch (a base's logits may be large by nature)."""
+        return logits if base is None else logits - base
+
     def validation_step(self, batch, **fit_params):
         """Cross-entropy of a validation batch."""
         self._set_training(False)
@@ -290,10 +312,11 @@ class JEMNet(_ClassifierNet):
     def objective_step(self, x, y):
         logits = self.module_.logits(x)
         criterion = self.criterion_
-        logits_neg = logits_cond = y_neg = None
+        logits_neg = logits_cond = y_neg = x_neg = x_cond = None
         n = x.shape[0]
         if criterion.generative_weight:
-            logits_neg = self.module_.logits(self._negatives(n))
+            x_neg = self._negatives(n)
+            logits_neg = self.module_.logits(x_neg)
         if criterion.conditional_weight:
             y_neg = torch.randint(
                 logits.shape[1], (n,), generator=self.generator, device=x.device
@@ -304,8 +327,16 @@ class JEMNet(_ClassifierNet):
                 persistent=False,
             )
             logits_cond = self.module_.logits(x_cond)
-        loss = criterion(logits, y, logits_neg, logits_cond, y_neg)
-        energies = [t for t in (logits, logits_neg, logits_cond) if t is not None]
+        base = None
+        if isinstance(self.module_.logits, GaussianDiscriminant):
+            base = tuple(
+                None if z is None else self._base_logits(z) for z in (x, x_neg, x_cond)
+            )
+        loss = criterion(logits, y, logits_neg, logits_cond, y_neg, base=base)
+        triples = zip(
+            (logits, logits_neg, logits_cond), base or (None,) * 3, strict=True
+        )
+        energies = [self._learned(t, b) for t, b in triples if t is not None]
         return loss, energies, logits.detach()
 
 
@@ -319,6 +350,13 @@ class HDGENet(_ClassifierNet):
 
     def objective_step(self, x, y):
         logits = self.module_.logits(x)
+        base = self._base_logits(x)
+        energies = (self._learned(logits, base),)
+        if base is not None:
+            # A base's logits share a large term -|x|^2 / 2 that dominates
+            # their direction; the softmax ignores a shift common to the
+            # classes, so HDGE contrasts the centred logits.
+            logits = logits - logits.mean(1, keepdim=True)
         labeled = y >= 0
         loss = self.criterion_(
             logits[labeled], y[labeled], getattr(self, "queue_", None)
@@ -327,7 +365,7 @@ class HDGENet(_ClassifierNet):
         queue = getattr(self, "queue_", None)
         queue = normalized if queue is None else torch.cat([normalized, queue])
         self.queue_ = queue[: self.queue_size].detach()
-        return loss, (logits,), logits.detach()
+        return loss, energies, logits.detach()
 
 
 class NCENet(EnergyNet):

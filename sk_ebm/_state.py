@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["Fitted", "check_fitted", "register", "registered"]
 
-KINDS = ("int", "float", "array", "labels", "choice", "estimator", "modules")
+KINDS = ("int", "float", "array", "labels", "choice", "estimator", "modules", "part")
 
 
 class Fitted(NamedTuple):
@@ -34,10 +34,11 @@ class Fitted(NamedTuple):
     ``"str"``) and ``shape``, whose entries are integers or names of ``"int"``
     attributes), ``"labels"`` (sorted distinct class labels, at least two),
     ``"choice"`` (one of ``options``), ``"estimator"`` (a fitted registered
-    estimator) or ``"modules"`` (the skorch net holding the module tree,
-    stored as tensors and its history). ``from_tensor`` names a tensor whose
-    first dimension gives an ``"int"`` attribute missing from files that
-    predate it.
+    estimator), ``"modules"`` (the skorch net holding the module tree,
+    stored as tensors and its history) or ``"part"`` (a module of that
+    tree that the estimator holds itself, stored with it). ``from_tensor``
+    names a tensor whose first dimension gives an ``"int"`` attribute missing
+    from files that predate it.
     """
 
     kind: str

@@ -165,17 +165,23 @@ def test_energy_and_its_gradient_norm(name):
         np.testing.assert_allclose(
             -energy - estimator.log_partition_, estimator.score_samples(X), rtol=1e-12
         )
-    # The gradient norm against finite differences along each standardised axis.
+    # The gradient norm against finite differences along each axis of the
+    # network's space: the whitened axes (outside ones included), each a
+    # direction V_j sqrt(lambda_j) of the standardised space.
     grad_norm = estimator.energy_grad_norm(X[:5])
+    whitening = estimator.whitening_
+    axes = torch.cat([whitening.components, whitening.outside_components], 1)
+    stds = torch.cat([whitening.std, whitening.outside_std])
+    steps = (axes * stds).T.numpy() * estimator.scale_  # one row per axis
     eps = 1e-5
     grads = np.stack(
         [
             (
-                estimator.energy(X[:5] + eps * estimator.scale_[j] * np.eye(3)[j])
-                - estimator.energy(X[:5] - eps * estimator.scale_[j] * np.eye(3)[j])
+                estimator.energy(X[:5] + eps * step)
+                - estimator.energy(X[:5] - eps * step)
             )
             / (2 * eps)
-            for j in range(3)
+            for step in steps
         ],
         axis=1,
     )

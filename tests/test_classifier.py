@@ -59,9 +59,18 @@ def test_probabilities_logits_and_energy_agree(digits, jem):
         proba, np.exp(logits) / np.exp(logits).sum(1, keepdims=True), rtol=1e-6
     )
     np.testing.assert_array_equal(jem.predict(X_test), jem.classes_[logits.argmax(1)])
-    # score_samples = -E(x) = logsumexp of the logits
+    # score_samples = -E(x): the logsumexp of the full logits (decision_function
+    # leaves out their term common to the classes) less the energy of the
+    # axes outside the network's space.
+    S = torch.as_tensor((X_test - jem.mean_) / jem.scale_)
+    module = jem.net_.module_.double()
+    with torch.no_grad():
+        full = module.logits(jem.whitening_(S))
+        expected = torch.logsumexp(full, 1) - jem.whitening_.outside_energy(S)
+    module.float()
+    np.testing.assert_allclose(jem.score_samples(X_test), expected.numpy(), rtol=1e-6)
     np.testing.assert_allclose(
-        jem.score_samples(X_test), np.log(np.exp(logits).sum(1)), rtol=1e-6
+        np.log(proba), torch.log_softmax(full, 1).numpy(), rtol=1e-6, atol=1e-9
     )
 
 
@@ -90,14 +99,17 @@ def test_binary_decision_function_shape_and_string_labels(moons):
 
 
 def test_generative_weight_zero_is_a_softmax_classifier(moons):
-    """With no generative term the estimator runs exactly a cross-entropy loop."""
+    """With no generative term (and no base) the estimator runs exactly a
+    cross-entropy loop on the whitened rows."""
     X, y = moons
     params = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=50, lr=1e-2)
-    clf = EnergyClassifier(generative_weight=0.0, random_state=0, **params).fit(X, y)
+    clf = EnergyClassifier(
+        generative_weight=0.0, base=None, random_state=0, **params
+    ).fit(X, y)
 
     # The fit's first seed drives the initial weights and the batch order.
     torch_seed = int(np.random.RandomState(0).randint(0, 2**31 - 1, size=2)[0])
-    Z = torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    Z = clf._to_tensor(X)
     target = torch.as_tensor(y)
     batches = torch.Generator().manual_seed(torch_seed)
     with torch.random.fork_rng(devices=[]):

@@ -90,13 +90,13 @@ def test_no_temporary_as_large_as_X(fitted, X, small_batches, name, method):
 @pytest.mark.parametrize("name, method", CASES)
 def test_tensors_hold_one_batch(fitted, X, small_batches, monkeypatch, name, method):
     rows = []
-    to_tensor = BaseEnergyEstimator._to_tensor
+    to_tensor = BaseEnergyEstimator._standardised
 
     def recording(self, Z, *args, **kwargs):
         rows.append(len(Z))
         return to_tensor(self, Z, *args, **kwargs)
 
-    monkeypatch.setattr(BaseEnergyEstimator, "_to_tensor", recording)
+    monkeypatch.setattr(BaseEnergyEstimator, "_standardised", recording)
     out = getattr(fitted[name], method)(X[: 3 * BATCH + 5])
     assert rows == [BATCH, BATCH, BATCH, 5]
     assert out.shape[0] == 3 * BATCH + 5

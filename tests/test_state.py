@@ -35,21 +35,24 @@ LEGACY = [
 @pytest.mark.parametrize("name", LEGACY)
 def test_files_written_before_the_state_protocol_load_unchanged(name):
     """Files written by sk_ebm.io before the refactor (tests/data/io_v1, made
-    with that code) load and give the outputs recorded then, exactly."""
+    with that code) load and give the outputs recorded then: exactly the same
+    model, up to the rounding of later numerical changes (a Gaussian's
+    log-density computed through the inverse of its factor)."""
     expected = np.load(DATA / "expected.npz")
     model = load(DATA / f"{name}.safetensors")
     if name == "classifier":
-        np.testing.assert_array_equal(
-            model.predict_proba(expected["X"]), expected[name]
+        np.testing.assert_allclose(
+            model.predict_proba(expected["X"]), expected[name], rtol=1e-9, atol=1e-12
         )
         sample = model.sample(3, y=1, random_state=0)
     else:
-        np.testing.assert_array_equal(
-            model.score_samples(expected["X"]), expected[name]
+        np.testing.assert_allclose(
+            model.score_samples(expected["X"]), expected[name], rtol=1e-9
         )
         inner = model.estimator_ if name.startswith("ood") else model
         sample = inner.sample(3, random_state=0)
-    np.testing.assert_array_equal(sample, expected[f"{name}_sample"])
+    # Float32 chains: a rounding change moves a sample by ~1e-7.
+    np.testing.assert_allclose(sample, expected[f"{name}_sample"], rtol=1e-5, atol=1e-5)
 
 
 def test_legacy_mixture_sizes_come_from_the_tensors():
@@ -116,7 +119,8 @@ class TinyDensity(BaseDensityEstimator, BaseEstimator):
 
     def _build_modules(self, n_features, fit=None):
         network = self._build_network(n_features, seed=fit.torch_seed if fit else 0)
-        energy = self._with_base(network, None if fit is None else fit.Z, n_features)
+        base = self._base_gaussian(n_features, None if fit is None else fit.Z)
+        energy = self._with_base(network, base)
         wide = Gaussian(torch.zeros(n_features), 4 * torch.eye(n_features))
         return torch.nn.ModuleDict({"module": energy, "proposal": wide})
 

@@ -1,17 +1,21 @@
 r"""Torch energy networks: modules mapping inputs ``(n, d)`` to energies ``(n,)``."""
 
 from sk_ebm.nn._conv import ConvEnergy
+from sk_ebm.nn._discriminant import GaussianDiscriminant
 from sk_ebm.nn._logits import LogitsEnergy
 from sk_ebm.nn._mlp import MLPEnergy
 from sk_ebm.nn._nce import NCEModule
 from sk_ebm.nn._quadratic import QuadraticEnergy
 from sk_ebm.nn._residual import ResidualEnergy
+from sk_ebm.nn._whitening import Whitening
 
 __all__ = [
     "ConvEnergy",
+    "GaussianDiscriminant",
     "LogitsEnergy",
     "MLPEnergy",
     "NCEModule",
     "QuadraticEnergy",
     "ResidualEnergy",
+    "Whitening",
 ]

@@ -37,7 +37,17 @@ class ContrastiveDivergenceLoss(nn.Module):
         super().__init__()
         self.energy_reg = float(energy_reg)
 
-    def forward(self, energy_pos: Tensor, energy_neg: Tensor) -> Tensor:
+    def forward(
+        self,
+        energy_pos: Tensor,
+        energy_neg: Tensor,
+        base_pos: Tensor | None = None,
+        base_neg: Tensor | None = None,
+    ) -> Tensor:
+        """Loss of a batch; ``base_pos`` and ``base_neg``, the fixed part of the
+        energies where the energy tilts a base, are left out of the penalty."""
         contrast = energy_pos.mean() - energy_neg.mean()
+        if base_pos is not None:
+            energy_pos, energy_neg = energy_pos - base_pos, energy_neg - base_neg
         penalty = (energy_pos**2).mean() + (energy_neg**2).mean()
         return contrast + self.energy_reg * penalty

@@ -73,12 +73,16 @@ class JEMLoss(nn.Module):
         logits_neg: Tensor | None = None,
         logits_neg_cond: Tensor | None = None,
         y_neg: Tensor | None = None,
+        base: tuple | None = None,
     ) -> Tensor:
         """Loss of a batch.
 
         ``logits`` and ``y`` cover every row, ``y == -1`` marking unlabelled ones;
         ``logits_neg`` are the logits of samples of :math:`p(x)`,
         ``logits_neg_cond`` those of samples of :math:`p(x \\mid y_{neg})`.
+        ``base``, where the logits add a residual to fixed ones (an estimator's
+        base), holds those fixed logits of the three, in the same order: the
+        ``energy_reg`` penalty then applies to the residual energies only.
         """
         if self.semi_supervised:
             # Sum over labelled rows / their count: no boolean indexing, no sync.
@@ -87,16 +91,29 @@ class JEMLoss(nn.Module):
             loss = loss / n_labeled
         else:
             loss = F.cross_entropy(logits, y)
+        base_pos, base_neg, base_cond = base or (None, None, None)
         if self.generative_weight and logits_neg is not None:
+            fixed = ()
+            if base_pos is not None:
+                fixed = (-torch.logsumexp(base_pos, 1), -torch.logsumexp(base_neg, 1))
             loss = loss + self.generative_weight * self.contrast(
-                -torch.logsumexp(logits, 1), -torch.logsumexp(logits_neg, 1)
+                -torch.logsumexp(logits, 1), -torch.logsumexp(logits_neg, 1), *fixed
             )
         if self.conditional_weight and logits_neg_cond is not None:
             labeled = y >= 0
-            e_pos = -logits[labeled].gather(1, y[labeled].view(-1, 1)).squeeze(1)
-            e_neg = -logits_neg_cond.gather(1, y_neg.view(-1, 1)).squeeze(1)
+            index_pos, index_neg = y[labeled].view(-1, 1), y_neg.view(-1, 1)
+            e_pos = -logits[labeled].gather(1, index_pos).squeeze(1)
+            e_neg = -logits_neg_cond.gather(1, index_neg).squeeze(1)
+            fixed = ()
+            if base_pos is not None:
+                fixed = (
+                    -base_pos[labeled].gather(1, index_pos).squeeze(1),
+                    -base_cond.gather(1, index_neg).squeeze(1),
+                )
             if e_pos.shape[0]:
-                loss = loss + self.conditional_weight * self.contrast(e_pos, e_neg)
+                loss = loss + self.conditional_weight * self.contrast(
+                    e_pos, e_neg, *fixed
+                )
         return loss
 
 
