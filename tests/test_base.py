@@ -79,7 +79,7 @@ def test_shrinkage_selected_by_held_out_likelihood_beats_ledoit_wolf():
 def test_gmm_base_is_the_bic_mixture_at_low_dimension():
     rng = np.random.RandomState(0)
     X = np.concatenate([rng.randn(300, 2) - 4, rng.randn(300, 2) + 4])
-    est = EnergyDensityEstimator(residual=False, random_state=0).fit(X)
+    est = EnergyDensityEstimator(residual=False, base="auto", random_state=0).fit(X)
     assert est.n_components_ >= 2 and isinstance(est.base_, GaussianMixture)
     # A normalised density: it integrates to one on a grid.
     grid = np.linspace(-12, 12, 241)

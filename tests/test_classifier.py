@@ -100,7 +100,8 @@ def test_binary_decision_function_shape_and_string_labels(moons):
 
 def test_generative_weight_zero_is_a_softmax_classifier(moons):
     """With no generative term (and no base) the estimator runs exactly a
-    cross-entropy loop on the whitened rows."""
+    cross-entropy loop on the standardised rows (mapped back from the
+    whitened space the estimator works in)."""
     X, y = moons
     params = dict(hidden_layer_sizes=(16,), max_epochs=3, batch_size=50, lr=1e-2)
     clf = EnergyClassifier(
@@ -109,7 +110,7 @@ def test_generative_weight_zero_is_a_softmax_classifier(moons):
 
     # The fit's first seed drives the initial weights and the batch order.
     torch_seed = int(np.random.RandomState(0).randint(0, 2**31 - 1, size=2)[0])
-    Z = clf._to_tensor(X)
+    Z = clf._to_tensor(X) @ clf.whitening_.unwhitening()
     target = torch.as_tensor(y)
     batches = torch.Generator().manual_seed(torch_seed)
     with torch.random.fork_rng(devices=[]):

@@ -7,10 +7,11 @@ from sk_ebm.nn._mlp import MLPEnergy
 from sk_ebm.nn._nce import NCEModule
 from sk_ebm.nn._quadratic import QuadraticEnergy
 from sk_ebm.nn._residual import ResidualEnergy
-from sk_ebm.nn._whitening import Whitening
+from sk_ebm.nn._whitening import FixedLinear, Whitening
 
 __all__ = [
     "ConvEnergy",
+    "FixedLinear",
     "GaussianDiscriminant",
     "LogitsEnergy",
     "MLPEnergy",

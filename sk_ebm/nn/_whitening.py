@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Whitening"]
+__all__ = ["FixedLinear", "Whitening"]
 
 
 class Whitening(nn.Module):
@@ -84,6 +84,17 @@ class Whitening(nn.Module):
         """Number of retained axes :math:`r`, the width of :meth:`forward`."""
         return self.components.shape[1]
 
+    def unwhitening(self) -> Tensor:
+        """The matrix that maps retained coordinates back to centred rows.
+
+        Returns
+        -------
+        Tensor of shape (rank, d)
+            :math:`\\Lambda_r^{1/2} V_r^\\top`, so that :math:`s = z M` on the
+            data's subspace; float32.
+        """
+        return (self.std[:, None] * self.components.T).float()
+
     def _cast(self, name: str, like: Tensor) -> Tensor:
         return getattr(self, name).to(dtype=like.dtype)
 
@@ -153,3 +164,33 @@ class Whitening(nn.Module):
                 @ self._cast("outside_components", z).T
             )
         return s
+
+
+class FixedLinear(nn.Module):
+    r"""A fixed linear map :math:`x \mapsto x W` (a buffer, not trained).
+
+    Placed before a network, it lets the network see other coordinates than
+    the space it is evaluated in: an :class:`~sk_ebm.EnergyClassifier` samples
+    in the whitened space while its residual network sees the standardised
+    features, :math:`s = z \Lambda^{1/2} V^\top`, which suit an MLP's
+    initialisation better than unit-variance noise directions.
+
+    Parameters
+    ----------
+    weight : Tensor of shape (d_in, d_out)
+        The matrix :math:`W`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sk_ebm.nn import FixedLinear
+    >>> FixedLinear(2 * torch.eye(2))(torch.ones(1, 2))
+    tensor([[2., 2.]])
+    """
+
+    def __init__(self, weight: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight.detach().clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.weight.to(x.dtype)
