@@ -243,10 +243,17 @@ def plot_classifier(result, axes, seed):
         ax.set_ylabel("accuracy")
     jem = result["models"]["EnergyClassifier() (JEM)"]
     ax = axes[2]
-    ax.hist(jem.score_samples(X_test), bins=40, alpha=0.6, label="test digits")
+
+    def signed_log(scores):
+        # Outliers score hundreds of thousands of nats below the digits (they
+        # leave the digits' subspace): a signed log scale shows both.
+        return np.sign(scores) * np.log10(1 + np.abs(scores))
+
+    bins = np.linspace(-6, 3, 60)
+    ax.hist(signed_log(jem.score_samples(X_test)), bins, alpha=0.6, label="test digits")
     for name, X_out in result["ood"].items():
-        ax.hist(jem.score_samples(X_out), bins=40, alpha=0.6, label=name)
-    ax.set_xlabel("log p(x) + const (score_samples)")
+        ax.hist(signed_log(jem.score_samples(X_out)), bins, alpha=0.6, label=name)
+    ax.set_xlabel("sign(s) log10(1 + |s|), s = score_samples = log p(x) + const")
     ax.set_title("JEM: in- vs out-of-distribution")
     ax.legend(fontsize="small")
     samples = np.concatenate(
