@@ -1,14 +1,24 @@
-"""Density estimation on the 2-D toys: EnergyDensityEstimator against KDE and GMM.
+"""Density estimation on the 2-D toys: EnergyDensityEstimator against KDE, GMM
+and the true density.
 
-For every toy, prints the mean test log-likelihood (nats per sample) of
+For every toy of ``sk_ebm.datasets.TOYS`` (the FFJORD toys, thin or sharp, and
+the smooth banana, unequally weighted mixture and von Mises ring) and every
+setting of ``module_kwargs``, prints the mean over ``--n-seeds`` seeds of the
+held-out log-likelihood (nats per sample) of
 
-- ``EnergyDensityEstimator()`` with its own AIS estimate of log Z,
+- ``EnergyDensityEstimator(module_kwargs=...)`` with its own AIS estimate of
+  log Z (what ``score`` returns),
 - the same energy normalised by numerical integration of exp(-E) on a fine grid
   (so ``AIS - grid`` is the error of the AIS log Z),
-- ``KernelDensity`` with the bandwidth chosen by 5-fold ``GridSearchCV``,
 - ``GaussianMixture`` with the number of components chosen by BIC,
+- ``KernelDensity`` with the bandwidth chosen by 5-fold ``GridSearchCV``,
+- the true density, where ``sk_ebm.datasets.LOG_DENSITIES`` knows it,
 
-then the same for ``NCEDensityEstimator`` with each noise (``"gmm"``, the
+then the EBM's differences to them and whether the targets hold: EBM >= GMM -
+0.02 on every toy, the EBM's mean over the toys >= KDE's, and EBM >= true -
+0.05 on every toy with a known density.
+
+Then the same for ``NCEDensityEstimator`` with each noise (``"gmm"``, the
 default, ``"gaussian"`` and ``"flow"``): the test log-likelihood with its learned
 constant c, the same energy normalised on the grid, and ``c error`` = the log of
 the grid integral of the normalised density (0 when c equals the grid log Z),
@@ -19,13 +29,19 @@ train and validation log-likelihood per epoch and saves them to a PNG.
 
 Run::
 
-    python benchmarks/bench_density.py            # full table, a few minutes
+    python benchmarks/bench_density.py            # full tables, a long while
     python benchmarks/bench_density.py --quick    # fewer points, smoke run
-    python benchmarks/bench_density.py --no-timing --no-ebm   # NCE table only
+    python benchmarks/bench_density.py --no-timing --no-nce  # EBM table only
+    # Compare network settings (JSON dicts; "{}" is the default network; a
+    # list is selected by a validation split), baselines cached between runs:
+    python benchmarks/bench_density.py --no-timing --no-nce \
+        --cache-dir /tmp/bench_cache --module-kwargs '{}' \
+        '{"fourier_scale": [1, 2.5, 5, 10]}' '[{}, {"n_fourier_features": 0}]'
 """
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import numpy as np
@@ -39,10 +55,17 @@ from _common import (
     time_call,
     time_interleaved,
 )
+from joblib import Memory
 from scipy.special import logsumexp
+from sklearn.model_selection import GridSearchCV, ShuffleSplit
 from sklearn.neighbors import KernelDensity
 
 from sk_ebm import EnergyDensityEstimator, NCEDensityEstimator
+from sk_ebm.datasets import LOG_DENSITIES
+
+#: Targets of the EBM's held-out log-likelihood: at most this far below
+#: GaussianMixture (BIC) on every toy, and below the true density.
+GMM_SLACK, TRUE_SLACK = 0.02, 0.05
 
 
 def grid_log_mass(estimator, X, resolution=0.01, margin=2.0):
@@ -56,64 +79,150 @@ def grid_log_mass(estimator, X, resolution=0.01, margin=2.0):
     return logsumexp(estimator.score_samples(grid)) + 2 * np.log(resolution)
 
 
-def quality_table(n_train, n_test, seed, curves):
-    print(f"\n## Test log-likelihood (nats/sample), n_train={n_train}, n_test={n_test}")
-    log_liks = ("EBM (AIS)", "EBM (grid)", "KDE", "GMM", "AIS-grid", "AIS se")
+def toy_data(name, n_train, n_test, seed):
+    """Training rows (``random_state=seed``) and held-out rows (``seed + 1``)."""
+    make = TOYS[name]
+    return make(n_train, random_state=seed)[0], make(n_test, random_state=seed + 1)[0]
+
+
+def baselines(names, n_train, n_test, seeds):
+    """Held-out log-likelihoods of GMM (BIC), KDE (CV) and the true density
+    (nan where unknown), by toy and seed: arrays of shape (n_seeds, 3)."""
+    out = {}
+    for name in names:
+        rows = []
+        for seed in seeds:
+            X, X_test = toy_data(name, n_train, n_test, seed)
+            log_density = LOG_DENSITIES.get(name)
+            rows.append(
+                (
+                    fit_gmm(X, seed).score(X_test),
+                    fit_kde(X).score(X_test) / len(X_test),
+                    log_density(X_test).mean() if log_density else np.nan,
+                )
+            )
+        out[name] = np.array(rows)
+    return out
+
+
+def quality_table(
+    names, n_train, n_test, seeds, settings, estimator_kwargs, curves, cache_dir=None
+):
+    print(
+        f"\n## Held-out log-likelihood (nats/sample), n_train={n_train}, "
+        f"n_test={n_test}, mean over seeds {list(seeds)}"
+    )
+    if estimator_kwargs:
+        print(f"EnergyDensityEstimator(**{json.dumps(estimator_kwargs)})")
+    reference = Memory(cache_dir, verbose=0).cache(baselines)(
+        names, n_train, n_test, list(seeds)
+    )
+    columns = ("EBM", "EBM grid", "GMM", "KDE", "true", "-GMM", "-KDE", "-true")
     table = Table(
         [
-            ("toy", "", 23),
-            *((c, ".3f", 7) for c in log_liks),
-            ("epochs", "d"),
+            ("toy", "", 15),
+            ("module_kwargs", "", 18),
+            *((c, ".3f", 7) for c in columns),
+            ("min -GMM", ".3f"),
+            ("AIS-grid", ".3f"),
+            ("epochs", ".0f"),
             ("fit s", ".1f"),
         ]
     ).header()
-    rows, histories = [], {}
-    for name, make in TOYS.items():
-        X, _ = make(n_train, random_state=seed)
-        X_test, _ = make(n_test, random_state=seed + 1)
-        fit = time_call(EnergyDensityEstimator(random_state=seed).fit, X)
-        ebm = fit.result
-        ais = ebm.score(X_test)
-        error = grid_log_mass(ebm, X)
-        kde = fit_kde(X).score(X_test) / len(X_test)
-        gmm = fit_gmm(X, seed).score(X_test)
-        rows.append((ais, ais + error, kde, gmm, error))
-        history = ebm.net_.history
-        histories[name] = (
-            history[:, "train_log_likelihood"],
-            history[:, "valid_log_likelihood"],
-        )
+    summaries, histories = [], {}
+    for label, module_kwargs in settings:
+        results, selected = {}, {name: [] for name in names}
+        for name in names:
+            runs = []
+            for seed in seeds:
+                X, X_test = toy_data(name, n_train, n_test, seed)
+                fit = time_call(
+                    make_estimator(module_kwargs, seed, estimator_kwargs).fit, X
+                )
+                ebm = getattr(fit.result, "best_estimator_", fit.result)
+                if ebm is not fit.result:
+                    selected[name].append(json.dumps(ebm.module_kwargs or {}))
+                ais = ebm.score(X_test)
+                error = grid_log_mass(ebm, X)
+                runs.append((ais, ais - error, error, len(ebm.net_.history), fit.wall))
+                if curves and seed == seeds[0]:
+                    history = ebm.net_.history
+                    histories[f"{name} {label}"] = (
+                        history[:, "train_log_likelihood"],
+                        history[:, "valid_log_likelihood"],
+                    )
+            runs = np.array(runs)
+            gmm, kde, true = reference[name].mean(0)
+            ais, grid, error, epochs, wall = runs.mean(0)
+            worst_gmm = (runs[:, 0] - reference[name][:, 0]).min()
+            results[name] = (ais, grid, gmm, kde, true)
+            table.row(
+                name, label, ais, grid, gmm, kde, true, ais - gmm, ais - kde,
+                ais - true, worst_gmm, error, epochs, wall,
+            )  # fmt: skip
+        summaries.append((label, results, selected))
+        values = np.array(list(results.values()))
+        mean = values.mean(0)
+        known = ~np.isnan(values[:, 4])
+        true_mean = values[known, 4].mean() if known.any() else np.nan
         table.row(
-            name,
-            ais,
-            ais + error,
-            kde,
-            gmm,
-            error,
-            ebm.log_partition_std_,
-            len(history),
-            fit.wall,
-        )
-    rows = np.array(rows)
-    mean = rows.mean(0)
-    table.row(
-        "mean (max abs AIS-grid)",
-        *mean[:4],
-        np.abs(rows[:, 4]).max(),
-        "",
-        "",
-        "",
-    )
-    print(
-        "targets: EBM >= GMM - 0.05 on every toy:",
-        bool(np.all(rows[:, 1] >= rows[:, 3] - 0.05)),
-        "| EBM mean >= KDE mean:",
-        bool(mean[1] >= mean[2]),
-        "| |AIS - grid| <= 0.05:",
-        bool(np.all(np.abs(rows[:, 4]) <= 0.05)),
-    )
+            "mean", label, *mean[:4], true_mean, mean[0] - mean[2],
+            mean[0] - mean[3], (values[known, 0] - values[known, 4]).mean(),
+            "", "", "", "",
+        )  # fmt: skip
+    print("\ncolumns: EBM = score (AIS log Z); -GMM, -KDE, -true = EBM minus them;")
+    print("min -GMM = worst seed; true = mean log-density of the held-out rows")
+    for label, results, selected in summaries:
+        print(f"\ntargets for module_kwargs={label}:")
+        for column, which in ((0, "AIS log Z"), (1, "grid log Z")):
+            print(f"  EBM with its {which}: {targets(results, column)}")
+        for name, choices in selected.items():
+            if choices:
+                print(f"  {name}: selected {', '.join(choices)}")
     if curves:
         print_curves(histories)
+
+
+def make_estimator(module_kwargs, seed, estimator_kwargs):
+    """``EnergyDensityEstimator(module_kwargs=...)``, or for a list of
+    ``module_kwargs`` the search that selects one by the held-out
+    log-likelihood of a validation split (20 % of the rows) and refits it on
+    all of them."""
+    if not isinstance(module_kwargs, list):
+        return EnergyDensityEstimator(
+            module_kwargs=module_kwargs, random_state=seed, **estimator_kwargs
+        )
+    return GridSearchCV(
+        EnergyDensityEstimator(random_state=seed, **estimator_kwargs),
+        {"module_kwargs": [candidate or None for candidate in module_kwargs]},
+        cv=ShuffleSplit(1, test_size=0.2, random_state=seed),
+    )
+
+
+def targets(results, column):
+    """One line: whether each target holds for the EBM's ``column``, and the
+    toys where it does not."""
+    ebm = {name: values[column] for name, values in results.items()}
+    gmm_misses = {
+        name: ebm[name] - values[2]
+        for name, values in results.items()
+        if ebm[name] < values[2] - GMM_SLACK
+    }
+    true_misses = {
+        name: ebm[name] - values[4]
+        for name, values in results.items()
+        if ebm[name] < values[4] - TRUE_SLACK
+    }
+    kde_gap = np.mean(list(ebm.values())) - np.mean([v[3] for v in results.values()])
+
+    def misses(gaps):
+        return ", ".join(f"{name} {gap:+.3f}" for name, gap in gaps.items())
+
+    return (
+        f">= GMM - {GMM_SLACK} on every toy: {not gmm_misses} {misses(gmm_misses)}"
+        f" | mean >= KDE mean: {bool(kde_gap >= 0)} ({kde_gap:+.3f})"
+        f" | >= true - {TRUE_SLACK}: {not true_misses} {misses(true_misses)}"
+    )
 
 
 def nce_table(n_train, n_test, seed, noises):
@@ -233,10 +342,45 @@ def main():
     parser.add_argument(
         "--noises", nargs="+", help="NCE noises (default: gmm gaussian flow)"
     )
+    parser.add_argument(
+        "--n-seeds", type=int, default=3, help="EBM table: seeds seed, seed + 1, ..."
+    )
+    parser.add_argument(
+        "--toys", nargs="+", choices=list(TOYS), help="EBM table: the toys (all)"
+    )
+    parser.add_argument(
+        "--module-kwargs",
+        nargs="+",
+        default=["{}"],
+        metavar="JSON",
+        help="EBM table: module_kwargs settings to compare, each a JSON dict, or a "
+        "list of dicts to select from by a validation split (default: '{}')",
+    )
+    parser.add_argument(
+        "--estimator-kwargs",
+        default="{}",
+        metavar="JSON",
+        help="EBM table: other EnergyDensityEstimator parameters",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="EBM table: folder where the baselines (GMM, KDE, true) are cached "
+        "between runs with the same toys, sizes and seeds",
+    )
     args = parser.parse_args()
     n_train = 1000 if args.quick else 3000
     if not args.no_ebm:
-        quality_table(n_train, 3000, args.seed, args.curves)
+        settings = [(text, json.loads(text) or None) for text in args.module_kwargs]
+        quality_table(
+            args.toys or list(TOYS),
+            n_train,
+            3000,
+            range(args.seed, args.seed + args.n_seeds),
+            settings,
+            json.loads(args.estimator_kwargs),
+            args.curves,
+            args.cache_dir,
+        )
     if not args.no_nce:
         noises = args.noises or (
             ("gmm", "gaussian") if args.quick else ("gmm", "gaussian", "flow")

@@ -56,16 +56,6 @@ THREAD_CAPPED = (
 _INIT_LOCK = threading.Lock()
 
 
-def _zero_output(network: MLPEnergy) -> None:
-    """Zero the last layer of the default MLP, so that its output is 0 (a
-    spectrally normalised layer cannot be zero and is left as it is)."""
-    last = network.layers[-1]
-    if not torch.nn.utils.parametrize.is_parametrized(last):
-        with torch.no_grad():
-            last.weight.zero_()
-            last.bias.zero_()
-
-
 class FitData(NamedTuple):
     """What :meth:`BaseEnergyEstimator._fit` prepares for the hooks: rows
     standardised on the device (each split made once), the seeds and the
@@ -192,10 +182,16 @@ class BaseEnergyEstimator(BatchedInference):
 
     def _fit_scaling(self, X: np.ndarray, seed: int = 0, y=None) -> None:
         # Accumulated in float64: float32 sums of large values overflow.
-        self.mean_ = X.mean(0, dtype=np.float64)
+        mean = X.mean(0, dtype=np.float64)
         scale = X.std(0, dtype=np.float64)
-        scale[~(scale > 1e-12 * np.maximum(np.abs(self.mean_), 1.0))] = 1.0
-        self.scale_ = scale
+        constant = ~(scale > 1e-12 * np.maximum(np.abs(mean), 1.0))
+        # A constant column's mean differs from its values by rounding, which
+        # the whitening would take for variation: the first value is its
+        # mean, and its scale is the tolerance (at least 1), so that rounding
+        # stays small.
+        mean[constant] = X[0, constant]
+        scale[constant] = np.maximum(1e-12 * np.abs(mean[constant]), 1.0)
+        self.mean_, self.scale_ = mean, scale
         for stale in ("whitening_", "rank_"):
             self.__dict__.pop(stale, None)
         if self._whitens():
@@ -297,14 +293,15 @@ class BaseEnergyEstimator(BatchedInference):
             return self._seeded(
                 seed, lambda: ConvEnergy(image_shape, n_outputs=n_outputs, **kwargs)
             )
-        kwargs = {**self._default_mlp_kwargs(n_features), **kwargs}
+        kwargs = {
+            "zero_init_output": zero_output,
+            **self._default_mlp_kwargs(n_features),
+            **kwargs,
+        }
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
-        network = self._seeded(
+        return self._seeded(
             seed, lambda: MLPEnergy(n_features, hidden, n_outputs=n_outputs, **kwargs)
         )
-        if zero_output:
-            _zero_output(network)
-        return network
 
     def _default_mlp_kwargs(self, n_features: int) -> dict:
         return {}

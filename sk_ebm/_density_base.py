@@ -33,15 +33,19 @@ class BaseDensityEstimator(DensityMixin, BaseEnergyEstimator):
             return {"n_fourier_features": 64, "fourier_scale": 5.0}
         return {}
 
-    #: Widths of the network's space up to which ``base="auto"`` takes the
-    #: Gaussian mixture selected by BIC rather than one Gaussian.
+    #: Widths of the network's space up to which ``base="auto"`` also tries
+    #: the Gaussian mixture selected by BIC as the base.
     _mixture_base_max_width = 16
 
     def _base_kind(self, width: int, n_components: int = 1):
-        """``"gaussian"``, ``"gmm"`` or None: the ``base`` parameter with
-        ``"auto"`` resolved for a space of ``width`` and the BIC mixture's size."""
+        """``"gaussian"``, ``"gmm"`` or None: the ``base`` parameter, with
+        ``"auto"`` resolved to the kind its fit selected (``base_kind_``)."""
         if self.base != "auto":
             return self.base
+        kind = self.__dict__.get("base_kind_")
+        if kind is not None:
+            return kind
+        # Files saved before base_kind_ existed: the rule of that time.
         if n_components > 1 and width <= self._mixture_base_max_width:
             return "gmm"
         return "gaussian"

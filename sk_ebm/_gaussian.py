@@ -118,7 +118,11 @@ def fit_whitening(S: np.ndarray, seed: int, groups=None) -> Whitening:
             counts = np.bincount(labels)[:, None]
             means = np.zeros((len(counts), rank))
             np.add.at(means, labels, P[known])
-            P = P[known] - (means / np.maximum(counts, 1))[labels]
+            within = P[known] - (means / np.maximum(counts, 1))[labels]
+            # Rows constant within each class have no within-class spread to
+            # whiten by: the total spread then serves.
+            if (within**2).sum() > RANK_TOLERANCE * (P[known] ** 2).sum():
+                P = within
     covariance, shrinkage, mu = _shrunk_covariance(P, seed)
     variances, rotation = np.linalg.eigh(covariance)
     variances, rotation = variances[::-1], rotation[:, ::-1]

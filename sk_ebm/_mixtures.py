@@ -44,7 +44,7 @@ def fit_mixture(Z: np.ndarray, n_components, seed: int) -> SkGaussianMixture:
 
     The mixture serves as proposal, noise or base, not as the model: 10 000 rows
     are plenty and keep the BIC search cheap on large data. The ``"auto"`` grid
-    keeps at least 10 rows per free parameter.
+    keeps at least 3 rows per free parameter; BIC does the rest.
     """
     if len(Z) > 10_000:
         Z = Z[np.random.RandomState(seed).choice(len(Z), 10_000, replace=False)]
@@ -55,7 +55,7 @@ def fit_mixture(Z: np.ndarray, n_components, seed: int) -> SkGaussianMixture:
     if n_components != "auto":
         return fit(min(n_components, Z.shape[0]))
     d = Z.shape[1]
-    max_k = len(Z) // (10 * (1 + d + d * (d + 1) // 2))
+    max_k = len(Z) // (3 * (1 + d + d * (d + 1) // 2))
     sizes = [k for k in (1, 2, 4, 8, 12, 16, 24, 32) if k <= max(max_k, 1)]
     best = None
     for k in sizes:

@@ -90,6 +90,36 @@ def test_gmm_base_is_the_bic_mixture_at_low_dimension():
     assert est.score(X) > gaussian.score(X) + 0.5
 
 
+def blobs(n_per_blob, seed):
+    """Three small, well separated blobs: a mixture base fits them, one
+    Gaussian does not."""
+    rng = np.random.RandomState(seed)
+    centres = np.array([[-5.0, 0.0], [5.0, 0.0], [0.0, 6.0]])
+    return np.concatenate([rng.randn(n_per_blob, 2) * 0.5 + c for c in centres])
+
+
+def test_auto_base_keeps_the_fit_of_higher_validation_likelihood():
+    X, X_test = blobs(100, seed=0), blobs(100, seed=1)
+    settings = dict(n_components="auto", max_epochs=3, random_state=0)
+    auto = fast(EnergyDensityEstimator, **settings).fit(X)
+    assert auto.base_kind_ == "gmm" and isinstance(auto.base_, GaussianMixture)
+    # The kept fit is the explicit mixture-base fit, attribute for attribute.
+    mixture = fast(EnergyDensityEstimator, base="gmm", **settings).fit(X)
+    np.testing.assert_array_equal(
+        auto.score_samples(X_test), mixture.score_samples(X_test)
+    )
+    assert auto.log_partition_ == mixture.log_partition_
+    gaussian = fast(EnergyDensityEstimator, base="gaussian", **settings).fit(X)
+    assert auto.score(X_test) > gaussian.score(X_test) + 0.5
+    assert auto.get_params()["base"] == "auto"
+
+
+def test_auto_base_tries_no_mixture_on_one_gaussian():
+    est = fast(EnergyDensityEstimator, n_components="auto").fit(correlated(300))
+    assert est.n_components_ == 1
+    assert est.base_kind_ == "gaussian" and isinstance(est.base_, Gaussian)
+
+
 def test_residual_starts_at_zero():
     """Before its first step the estimator is exactly its base."""
     X = correlated(300)
@@ -115,6 +145,34 @@ def test_constant_and_duplicated_columns_are_set_aside():
     samples = est.sample(200, random_state=0)
     assert np.abs(samples[:, 3] - 7.0).max() < 0.2 * X[:, 0].std()
     assert np.corrcoef(samples[:, 4], samples[:, 0])[0, 1] > 0.99
+
+
+@pytest.mark.parametrize("value", [38836.39989369, -3e15, 0.1])
+def test_constant_data_whose_mean_rounds_fits(value):
+    """Bug: the mean of a constant column differs from its value by rounding
+    (here 7e-12); the whitening took that for variation, of zero spread
+    within the classes, and the classifier's rows became -inf (a torch
+    LinAlgError from fit)."""
+    X = np.full((27, 2), value)
+    y = np.r_[0, 1, np.zeros(25, int)]
+    for est in (fast(EnergyClassifier), fast(EnergyDensityEstimator)):
+        est.fit(X, y)
+        assert est.rank_ == 1
+        assert np.isfinite(est.score_samples(X)).all()
+        # All-constant data are modelled by a unit Gaussian around the rows
+        # (in units of the scale, 1 unless the value is huge): a row 10
+        # units off is far less likely.
+        off = est.score_samples(X[:1] + np.array([10.0 * est.scale_[0], 0.0]))
+        assert off < est.score_samples(X[:1]) - 10
+
+
+def test_classes_constant_within_themselves_fit():
+    """No within-class spread at all: the total spread is whitened instead."""
+    y = np.arange(60) % 3
+    X = np.c_[y, 2.0 * y + 1.0]
+    clf = fast(EnergyClassifier).fit(X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert clf.score(X, y) == 1.0
 
 
 def test_whitening_is_stable_under_rounding():

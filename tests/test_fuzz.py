@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from conftest import fast
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -307,6 +308,51 @@ def test_fit_on_finite_data_gives_finite_scores(name, X, y):
     scores = estimator.score_samples(X)
     assert scores.shape == (len(X),)
     assert np.isfinite(scores).all()
+
+
+@st.composite
+def awkward_shapes(draw):
+    """Data that is legal but hard to model: a few informative columns, with
+    heavy tails or ReLU-sparse (dead units), constant and duplicated columns,
+    and optionally many more low-rank columns than rows."""
+    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
+    n_rows = draw(st.sampled_from([5, 12, 40, 300]))
+    n_signal = draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["gaussian", "heavy", "relu"]))
+    if kind == "heavy":
+        signal = rng.standard_t(1.5, size=(n_rows, n_signal))
+    elif kind == "relu":  # non-negative, some units dead on every row
+        signal = np.maximum(rng.randn(n_rows, n_signal) - 0.5, 0.0)
+    else:
+        signal = rng.randn(n_rows, n_signal) * 10.0 ** rng.uniform(-3, 3, n_signal)
+    columns = [signal]
+    n_constant = draw(st.integers(0, 3))
+    columns.append(np.tile(rng.randn(n_constant) * 100, (n_rows, 1)))
+    duplicated = rng.randint(n_signal, size=draw(st.integers(0, 2)))
+    columns.append(signal[:, duplicated] * rng.uniform(0.5, 2.0, len(duplicated)))
+    if draw(st.booleans()):  # wider than tall, of low rank
+        columns.append(signal @ rng.randn(n_signal, 2 * n_rows))
+    X = np.concatenate(columns, axis=1)
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    return X[:, rng.permutation(X.shape[1])].astype(dtype)
+
+
+@pytest.mark.parametrize("name", CLASSES_BY_NAME)
+@FEW
+@given(X=awkward_shapes())
+def test_awkward_shapes_fit_with_finite_weights_and_scores(name, X):
+    """Dead units, constant and duplicated columns, heavy tails, rows >>
+    features and features >> rows: the defaults fit (issue 11), without a NaN
+    weight, and score and sample finitely."""
+    estimator = fit(name, X, np.arange(len(X)) % 2)
+    inner = getattr(estimator, "estimator_", estimator)
+    for tensor in inner.net_.module_.state_dict().values():
+        assert torch.isfinite(tensor).all()
+    assert np.isfinite(estimator.score_samples(X)).all()
+    if hasattr(estimator, "sample"):
+        samples = estimator.sample(3, random_state=0)
+        samples = samples[0] if isinstance(samples, tuple) else samples
+        assert samples.shape == (3, X.shape[1]) and np.isfinite(samples).all()
 
 
 def test_fit_float32_near_its_largest_value():

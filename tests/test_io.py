@@ -68,6 +68,11 @@ CASES = {
         "moons",
         None,
     ),
+    "density-auto-base": (
+        fast(EnergyDensityEstimator, n_components="auto", max_epochs=2),
+        "moons",
+        None,
+    ),
     "density-no-base": (
         fast(EnergyDensityEstimator, base=None),
         "moons",

@@ -81,6 +81,113 @@ def test_mlp_fourier_features_are_a_buffer():
     assert torch.equal(plain.features(x), x)
 
 
+def test_mlp_float_scale_frequencies_unchanged():
+    # A float scale draws randn(d, m) * s from torch's global generator, as
+    # before multi-scale support: saved models rebuild the same buffer.
+    torch.manual_seed(0)
+    energy = MLPEnergy(2, (4,), n_fourier_features=64, fourier_scale=5.0)
+    torch.manual_seed(0)
+    assert torch.equal(energy.frequencies, torch.randn(2, 64) * 5.0)
+    # The sequence [s] draws the same numbers.
+    torch.manual_seed(0)
+    single = MLPEnergy(2, (4,), n_fourier_features=64, fourier_scale=[5.0])
+    torch.testing.assert_close(single.frequencies, energy.frequencies)
+    assert list(energy.state_dict()) == list(single.state_dict())
+
+
+@pytest.mark.parametrize(
+    "scales, counts",
+    [((1.0, 2.5, 5.0, 10.0), [1000] * 4), ((0.5, 8.0, 2.0), [1001, 1000, 1000])],
+)
+def test_mlp_multiscale_frequencies_per_scale_std(scales, counts):
+    m = sum(counts)
+    energy = MLPEnergy(3, (4,), n_fourier_features=m, fourier_scale=list(scales))
+    frequencies = energy.frequencies
+    assert frequencies.shape == (3, m)
+    assert energy.layers[0].in_features == 3 + 2 * m
+    # Contiguous blocks, one per scale, in the given order (the first m % k
+    # scales get one more); within a block the entries are N(0, s^2).
+    blocks = torch.split(frequencies, counts, dim=1)
+    for block, scale in zip(blocks, scales, strict=True):
+        n = block.numel()  # ~3000 draws: relative se of the std ~ 1 / sqrt(2n)
+        assert abs(float(block.std()) / scale - 1.0) < 4 / (2 * n) ** 0.5
+        assert abs(float(block.mean())) < 4 * scale / n**0.5
+    # The features keep unit norm whatever the scales.
+    phi = energy.features(torch.randn(5, 3))
+    torch.testing.assert_close(phi[:, 3:].norm(dim=1), torch.ones(5))
+
+
+def test_mlp_multiscale_with_fewer_frequencies_than_scales():
+    energy = MLPEnergy(2, (4,), n_fourier_features=5, fourier_scale=(1.0, 100.0))
+    # 3 frequencies at scale 1, then 2 at scale 100.
+    assert energy.frequencies[:, :3].abs().max() < 10.0
+    assert energy.frequencies.shape == (2, 5)
+    with pytest.raises(ValueError, match="every scale needs a frequency"):
+        MLPEnergy(2, (4,), n_fourier_features=2, fourier_scale=(1.0, 2.0, 3.0))
+    # Without Fourier features the scales are not used.
+    assert MLPEnergy(2, (4,), fourier_scale=(1.0, 2.0)).frequencies.shape == (2, 0)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, (), (1.0, 0.0), [2.0, -3.0]])
+def test_mlp_rejects_non_positive_scales(scale):
+    with pytest.raises(ValueError, match="fourier_scale"):
+        MLPEnergy(2, (4,), n_fourier_features=8, fourier_scale=scale)
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("hidden", [(16, 16), ()])
+def test_mlp_zero_init_output_starts_at_zero_then_learns(
+    spectral_norm, n_outputs, hidden
+):
+    energy = MLPEnergy(
+        2,
+        hidden,
+        n_outputs=n_outputs,
+        spectral_norm=spectral_norm,
+        n_fourier_features=8,
+        zero_init_output=True,
+    )
+    x = 3.0 * torch.randn(50, 2)
+    for mode in (energy.train, energy.eval):
+        mode()
+        out = energy(x)
+        assert out.shape == ((50,) if n_outputs == 1 else (50, n_outputs))
+        assert torch.equal(out, torch.zeros_like(out))
+    assert (energy.output_gain is not None) == spectral_norm
+    # Training moves it away from zero, and then every parameter gets a gradient.
+    energy.train()
+    optimizer = torch.optim.SGD(energy.parameters(), lr=0.1)
+    for _ in range(2):
+        optimizer.zero_grad()
+        (energy(x) * torch.randn_like(energy(x))).sum().backward()
+        optimizer.step()
+    optimizer.zero_grad()
+    out = energy(x)
+    assert torch.all(torch.isfinite(out)) and out.abs().max() > 0
+    (out**2).sum().backward()
+    for name, parameter in energy.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def test_mlp_zero_init_output_changes_only_the_last_layer():
+    torch.manual_seed(0)
+    plain = MLPEnergy(2, (16,), n_fourier_features=8)
+    torch.manual_seed(0)
+    zeroed = MLPEnergy(2, (16,), n_fourier_features=8, zero_init_output=True)
+    state, zero_state = plain.state_dict(), zeroed.state_dict()
+    assert list(state) == list(zero_state)  # no extra parameter without SN
+    for name in state:
+        if name.startswith("layers.2."):
+            assert torch.equal(zero_state[name], torch.zeros_like(state[name]))
+        else:
+            assert torch.equal(zero_state[name], state[name]), name
+    torch.manual_seed(0)
+    sn = MLPEnergy(2, (16,), spectral_norm=True, zero_init_output=True)
+    assert "output_gain" in sn.state_dict()
+    assert "output_gain" in dict(sn.named_parameters())
+
+
 def test_mlp_spectral_norm_bounds_singular_values():
     energy = MLPEnergy(2, (64, 64), spectral_norm=True)
     for layer in energy.modules():
@@ -258,6 +365,10 @@ def _networks():
     return {
         "mlp": (MLPEnergy(3, (16, 16), n_fourier_features=4), 3),
         "mlp_sn": (MLPEnergy(3, (16, 16), spectral_norm=True), 3),
+        "mlp_multiscale": (
+            MLPEnergy(3, (16,), n_fourier_features=6, fourier_scale=(1.0, 4.0)),
+            3,
+        ),
         "conv": (ConvEnergy((8, 8), channels=(4, 8), hidden_size=16), 64),
         "conv_rgb": (ConvEnergy((4, 4, 3), channels=(4,), hidden_size=8), 48),
         "logits": (LogitsEnergy(MLPEnergy(3, (16,), n_outputs=5)), 3),
