@@ -256,12 +256,16 @@ def plot_classifier(result, axes, seed):
     ax.set_xlabel("sign(s) log10(1 + |s|), s = score_samples = log p(x) + const")
     ax.set_title("JEM: in- vs out-of-distribution")
     ax.legend(fontsize="small")
-    samples = np.concatenate(
-        [jem.sample(4, y=k, random_state=seed) for k in range(10)]
-    ).reshape(10, 4, 8, 8)
-    mosaic = samples.transpose(1, 2, 0, 3).reshape(4 * 8, 10 * 8)
+    samples = np.stack([jem.sample(2, y=k, random_state=seed) for k in range(10)])
+    # Two samples of each class in a column: classes 0-4 above, 5-9 below,
+    # framed by a blank pixel, in a near-square mosaic that shows them large.
+    mosaic = np.zeros((4 * 9 + 1, 5 * 9 + 1))
+    for k in range(10):
+        for j in range(2):
+            row, col = 9 * (2 * (k // 5) + j) + 1, 9 * (k % 5) + 1
+            mosaic[row : row + 8, col : col + 8] = samples[k, j].reshape(8, 8)
     axes[3].imshow(np.clip(mosaic, 0, 16), cmap="gray_r")
-    axes[3].set_title("samples of p(x | y), y = 0..9")
+    axes[3].set_title("samples of p(x | y): two per class, 0-4 above, 5-9 below")
     axes[3].axis("off")
 
 

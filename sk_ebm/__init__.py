@@ -10,6 +10,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "EnergyClassifier",
     "EnergyDensityEstimator",
+    "EnergyRegressor",
     "NCEDensityEstimator",
     "OODDetector",
     "__version__",
@@ -21,6 +22,7 @@ __all__ = [
 _LAZY = {
     "EnergyClassifier": "sk_ebm._classifier",
     "EnergyDensityEstimator": "sk_ebm._density",
+    "EnergyRegressor": "sk_ebm._regressor",
     "NCEDensityEstimator": "sk_ebm._nce",
     "OODDetector": "sk_ebm._ood",
 }

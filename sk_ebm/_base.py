@@ -47,6 +47,12 @@ THREAD_CAPPED = (
     "sample",
     "energy",
     "energy_grad_norm",
+    "log_likelihood",
+    "predict_cdf",
+    "predict_quantiles",
+    "predict_interval",
+    "predict_modes",
+    "sample_y",
 )
 
 # Module constructors draw their initial weights from torch's global

@@ -26,6 +26,7 @@ from sk_ebm.objectives import (
     ImportanceSamplingNLL,
     JEMLoss,
     NCELoss,
+    QuadratureNLL,
 )
 from sk_ebm.sampling import langevin
 
@@ -36,6 +37,7 @@ __all__ = [
     "JEMNet",
     "NCENet",
     "PCDNet",
+    "QuadratureNet",
 ]
 
 
@@ -472,3 +474,60 @@ class NCENet(EnergyNet):
                 param.grad = None
         step["loss"] = step["loss"].detach()
         return step
+
+
+class QuadratureNet(EnergyNet):
+    r"""Conditional maximum likelihood of a
+    :class:`~sk_ebm.nn.ConditionalResidualEnergy`, :math:`\log Z(x)` by
+    quadrature (:class:`~sk_ebm.objectives.QuadratureNLL`).
+
+    ``y`` holds two columns, the standardised target and the row's weight.
+    Training grids of ``n_grid`` targets over ``y_range`` have a random
+    offset at every step; validation uses a fixed grid of ``n_valid_grid``.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        criterion=QuadratureNLL,
+        y_range=(-4.0, 4.0),
+        n_grid=128,
+        n_valid_grid=512,
+        **kwargs,
+    ):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.y_range = y_range
+        self.n_grid = n_grid
+        self.n_valid_grid = n_valid_grid
+
+    def _grid(self, n_points: int, offset, device) -> tuple[Tensor, float]:
+        low, high = self.y_range
+        delta = (high - low) / n_points
+        steps = torch.arange(n_points, device=device, dtype=torch.float32)
+        return low + (steps + offset) * delta, delta
+
+    def _energies(self, x, target, grid):
+        """Energies of the targets and of the grid, in one pass."""
+        candidates = torch.cat([target[:, None], grid.expand(len(x), -1)], 1)
+        energies = self.module_(x, candidates)
+        return energies[:, 0], energies[:, 1:]
+
+    def objective_step(self, x, y):
+        target, weight = y[:, 0], y[:, 1]
+        offset = torch.rand((), generator=self.generator, device=x.device)
+        grid, delta = self._grid(self.n_grid, offset, x.device)
+        energy_data, energy_grid = self._energies(x, target, grid)
+        loss = self.criterion_(energy_data, energy_grid, delta, weight)
+        learned = self.module_.residual(x, target[:, None])[:, 0]
+        return loss, (learned,), energy_data.detach()
+
+    def validation_step(self, batch, **fit_params):
+        """Weighted negative log-likelihood of a validation batch."""
+        self._set_training(False)
+        x, y = unpack_data(batch)
+        grid, delta = self._grid(self.n_valid_grid, 0.5, x.device)
+        with torch.no_grad():
+            energy_data, energy_grid = self._energies(x, y[:, 0], grid)
+            loss = self.criterion_(energy_data, energy_grid, delta, y[:, 1])
+        return {"loss": loss, "y_pred": energy_data}

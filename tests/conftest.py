@@ -41,6 +41,9 @@ FAST = {
         sample_steps=5,
     ),
     "NCEDensityEstimator": dict(hidden_layer_sizes=(16,), max_epochs=3, sample_steps=5),
+    "EnergyRegressor": dict(
+        hidden_layer_sizes=(16,), max_epochs=3, n_grid=32, n_quadrature=128
+    ),
 }
 
 

@@ -548,15 +548,25 @@ def test_public_api():
     import sk_ebm.metrics
 
     assert sorted(sk_ebm.metrics.__all__) == [
+        "crps",
+        "crps_scorer",
         "ece_scorer",
         "expected_calibration_error",
         "fpr_at_tpr",
+        "gaussian_crps",
+        "interval_coverage",
+        "log_likelihood_scorer",
+        "make_crps_scorer",
         "make_ece_scorer",
+        "make_interval_scorer",
         "make_ood_scorer",
+        "make_pinball_scorer",
         "maximum_calibration_error",
+        "mean_interval_width",
         "ood_aupr_in",
         "ood_aupr_out",
         "ood_auroc",
         "ood_report",
+        "pinball_loss",
         "reliability_diagram_bins",
     ]

@@ -17,6 +17,25 @@ Two tables name them for benchmarks and examples:
   ``LOG_DENSITIES[name](X_test)`` over held-out samples is the test
   log-likelihood of the true density, the best any estimator can reach on
   average.
+
+One-dimensional regression toys with a known conditional density, for
+conditional density estimation (``EnergyRegressor``): every
+``make_<name>(n_samples=500, *, noise=..., random_state=None)`` returns
+``(X, y)``, the inputs of shape ``(n_samples, 1)`` and the real targets of
+shape ``(n_samples,)``, and ``<name>_log_density(X, y, *, noise=...)`` is
+the exact conditional log-density :math:`\\log p(y \\mid x)` of each row,
+with the same ``noise`` parameter and default as ``make_<name>``. Two more
+tables name them:
+
+- ``REGRESSION_TOYS``: every regression toy's ``make_<name>`` by ``<name>``,
+  from the multimodal to the unimodal: ``"bimodal_skewed"`` (two unequal
+  sine branches, then a skewed log-normal), ``"inverse_sine"`` (Bishop's
+  multivalued inverse problem), ``"heteroscedastic_sine"`` and
+  ``"linear_gaussian"`` (the homoscedastic Gaussian control);
+- ``CONDITIONAL_LOG_DENSITIES``: their ``<name>_log_density`` by the same
+  names. The mean of ``CONDITIONAL_LOG_DENSITIES[name](X_test, y_test)``
+  over held-out rows is the test conditional log-likelihood of the true
+  density.
 """
 
 # Authors: The sk_ebm developers
@@ -29,6 +48,16 @@ from sk_ebm.datasets._eight_gaussians import (
     make_eight_gaussians,
 )
 from sk_ebm.datasets._pinwheel import make_pinwheel
+from sk_ebm.datasets._regression import (
+    bimodal_skewed_log_density,
+    heteroscedastic_sine_log_density,
+    inverse_sine_log_density,
+    linear_gaussian_log_density,
+    make_bimodal_skewed,
+    make_heteroscedastic_sine,
+    make_inverse_sine,
+    make_linear_gaussian,
+)
 from sk_ebm.datasets._rings import make_rings, rings_log_density
 from sk_ebm.datasets._three_gaussians import (
     make_three_gaussians,
@@ -41,14 +70,24 @@ from sk_ebm.datasets._von_mises_ring import (
 )
 
 __all__ = [
+    "CONDITIONAL_LOG_DENSITIES",
     "LOG_DENSITIES",
+    "REGRESSION_TOYS",
     "TOYS",
     "banana_log_density",
+    "bimodal_skewed_log_density",
     "checkerboard_log_density",
     "eight_gaussians_log_density",
+    "heteroscedastic_sine_log_density",
+    "inverse_sine_log_density",
+    "linear_gaussian_log_density",
     "make_banana",
+    "make_bimodal_skewed",
     "make_checkerboard",
     "make_eight_gaussians",
+    "make_heteroscedastic_sine",
+    "make_inverse_sine",
+    "make_linear_gaussian",
     "make_pinwheel",
     "make_rings",
     "make_three_gaussians",
@@ -86,4 +125,27 @@ LOG_DENSITIES = {
     "banana": banana_log_density,
     "three_gaussians": three_gaussians_log_density,
     "von_mises_ring": von_mises_ring_log_density,
+}
+
+#: The 1-D regression toys by name, each a ``make_*(n_samples=500, *, noise,
+#: random_state=None)`` of this module returning ``X`` of shape (n_samples, 1)
+#: and ``y`` of shape (n_samples,): the table that the regression benchmark
+#: iterates over. The first two are multimodal, the last is the unimodal,
+#: homoscedastic control.
+REGRESSION_TOYS = {
+    "bimodal_skewed": make_bimodal_skewed,
+    "inverse_sine": make_inverse_sine,
+    "heteroscedastic_sine": make_heteroscedastic_sine,
+    "linear_gaussian": make_linear_gaussian,
+}
+
+#: The conditional log-densities of the toys of ``REGRESSION_TOYS``, by the
+#: same names: ``CONDITIONAL_LOG_DENSITIES[name](X, y, noise=noise)`` is
+#: :math:`\log p(y \mid x)` of ``REGRESSION_TOYS[name](n_samples,
+#: noise=noise)`` at each row.
+CONDITIONAL_LOG_DENSITIES = {
+    "bimodal_skewed": bimodal_skewed_log_density,
+    "inverse_sine": inverse_sine_log_density,
+    "heteroscedastic_sine": heteroscedastic_sine_log_density,
+    "linear_gaussian": linear_gaussian_log_density,
 }

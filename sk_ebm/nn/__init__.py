@@ -1,5 +1,11 @@
-r"""Torch energy networks: modules mapping inputs ``(n, d)`` to energies ``(n,)``."""
+r"""Torch energy networks: modules mapping inputs ``(n, d)`` to energies ``(n,)``,
+and conditional energies of a target, ``(x, y) -> (n, K)``, for regression."""
 
+from sk_ebm.nn._conditional import (
+    ConditionalMLPEnergy,
+    ConditionalResidualEnergy,
+    LinearGaussianEnergy,
+)
 from sk_ebm.nn._conv import ConvEnergy
 from sk_ebm.nn._discriminant import GaussianDiscriminant
 from sk_ebm.nn._logits import LogitsEnergy
@@ -10,9 +16,12 @@ from sk_ebm.nn._residual import ResidualEnergy
 from sk_ebm.nn._whitening import FixedLinear, Whitening
 
 __all__ = [
+    "ConditionalMLPEnergy",
+    "ConditionalResidualEnergy",
     "ConvEnergy",
     "FixedLinear",
     "GaussianDiscriminant",
+    "LinearGaussianEnergy",
     "LogitsEnergy",
     "MLPEnergy",
     "NCEModule",

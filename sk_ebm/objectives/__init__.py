@@ -4,6 +4,7 @@ from sk_ebm.objectives._contrastive import ContrastiveDivergenceLoss
 from sk_ebm.objectives._importance import ImportanceSamplingNLL
 from sk_ebm.objectives._jem import HDGELoss, JEMLoss
 from sk_ebm.objectives._nce import NCELoss
+from sk_ebm.objectives._quadrature import QuadratureNLL
 
 __all__ = [
     "ContrastiveDivergenceLoss",
@@ -11,4 +12,5 @@ __all__ = [
     "ImportanceSamplingNLL",
     "JEMLoss",
     "NCELoss",
+    "QuadratureNLL",
 ]
