@@ -265,7 +265,7 @@ def plot_classifier(result, axes, seed):
             row, col = 9 * (2 * (k // 5) + j) + 1, 9 * (k % 5) + 1
             mosaic[row : row + 8, col : col + 8] = samples[k, j].reshape(8, 8)
     axes[3].imshow(np.clip(mosaic, 0, 16), cmap="gray_r")
-    axes[3].set_title("samples of p(x | y): two per class, 0-4 above, 5-9 below")
+    axes[3].set_title("p(x | y) samples: 0-4 above, 5-9 below")
     axes[3].axis("off")
 
 
