@@ -106,9 +106,7 @@ def call(estimator, method, X):
     the regressor's ``score`` and ``log_likelihood`` targets."""
     if method == "score" and isinstance(estimator, EnergyClassifier):
         return estimator.score(X, np.arange(n_rows(X)) % 2)
-    if method in ("score", "log_likelihood") and isinstance(
-        estimator, EnergyRegressor
-    ):
+    if method in ("score", "log_likelihood") and isinstance(estimator, EnergyRegressor):
         return getattr(estimator, method)(X, np.arange(n_rows(X)) % 3 - 1.0)
     return getattr(estimator, method)(X)
 
