@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from sk_ebm import (
     EnergyClassifier,
     EnergyDensityEstimator,
+    EnergyRegressor,
     NCEDensityEstimator,
     OODDetector,
 )
@@ -34,6 +35,7 @@ CLASSES = {
     "density": EnergyDensityEstimator,
     "nce": NCEDensityEstimator,
     "ood": OODDetector,
+    "regressor": EnergyRegressor,
 }
 NAMES = list(CLASSES)
 # What each estimator outputs, besides sample().
@@ -42,6 +44,7 @@ OUTPUTS = {
     "density": ["score_samples"],
     "nce": ["score_samples"],
     "ood": ["score_samples", "decision_function", "predict"],
+    "regressor": ["predict", "predict_quantiles", "predict_interval"],
 }
 
 
@@ -71,7 +74,10 @@ def fitted(data):
 
 def outputs(estimator, name, X):
     result = {method: getattr(estimator, method)(X) for method in OUTPUTS[name]}
-    if name != "ood":
+    if name == "regressor":
+        result["sample_y"] = estimator.sample_y(X[:4], 3, random_state=0)
+        result["log_likelihood"] = estimator.log_likelihood(X, X[:, 0])
+    elif name != "ood":
         result["sample"] = estimator.sample(4, random_state=0)
     return result
 

@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import sk_ebm._regressor
 from sk_ebm import EnergyRegressor
 from sk_ebm.io import dump, load
 
@@ -273,3 +274,34 @@ def test_no_warning_on_ordinary_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fast(EnergyRegressor).fit(X, y).predict_modes(X[:5])
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "log_likelihood", "predict_quantiles", "sample_y"]
+)
+def test_memory_does_not_grow_with_the_rows(method, monkeypatch):
+    """Each row's integrals take n_quadrature network evaluations; they run in
+    chunks of rows, so the memory beyond the output is the same for 1 000 and
+    6 000 rows (a full (rows, n_quadrature) array would add 5 MB)."""
+    import tracemalloc
+
+    X, y = branches(200)
+    reg = fast(EnergyRegressor).fit(X, y)
+    rng = np.random.RandomState(0)
+    # Chunks of 128 rows: both sizes below hold many.
+    monkeypatch.setattr(sk_ebm._regressor, "PAIRS_PER_CHUNK", 128 * reg.n_quadrature)
+
+    def extra(n):
+        X_big = rng.uniform(0.5, 1.5, size=(n, 1))
+        args = (X_big, X_big[:, 0]) if method == "log_likelihood" else (X_big,)
+        getattr(reg, method)(*args[:1], *args[1:])  # warm-up of the same size
+        tracemalloc.start()
+        try:
+            out = getattr(reg, method)(*args)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return peak - np.asarray(out).nbytes
+
+    small, large = extra(1_000), extra(6_000)
+    assert large < small + 6_000 * 8 * 3  # at most a few row vectors more
