@@ -26,6 +26,7 @@ from sk_ebm.objectives import (
     ImportanceSamplingNLL,
     JEMLoss,
     NCELoss,
+    NCEPlusLoss,
     QuadratureNLL,
 )
 from sk_ebm.sampling import langevin
@@ -36,6 +37,7 @@ __all__ = [
     "ImportanceNet",
     "JEMNet",
     "NCENet",
+    "NCEPlusNet",
     "PCDNet",
     "QuadratureNet",
 ]
@@ -529,5 +531,24 @@ class QuadratureNet(EnergyNet):
         grid, delta = self._grid(self.n_valid_grid, 0.5, x.device)
         with torch.no_grad():
             energy_data, energy_grid = self._energies(x, y[:, 0], grid)
-            loss = self.criterion_(energy_data, energy_grid, delta, y[:, 1])
+            # The likelihood whatever the training objective (NCE+ included).
+            loss = QuadratureNLL()(energy_data, energy_grid, delta, y[:, 1])
         return {"loss": loss, "y_pred": energy_data}
+
+
+class NCEPlusNet(QuadratureNet):
+    """NCE+ (:class:`~sk_ebm.objectives.NCEPlusLoss`) with ``n_grid`` noise
+    targets per row; validated, like :class:`QuadratureNet`, by the
+    quadrature's negative log-likelihood."""
+
+    def __init__(self, module, *args, criterion=NCEPlusLoss, **kwargs):
+        super().__init__(module, *args, criterion=criterion, **kwargs)
+
+    def objective_step(self, x, y):
+        target, weight = y[:, 0], y[:, 1]
+        candidates = self.criterion_.candidates(target, self.n_grid, self.generator)
+        energies = self.module_(x, candidates)
+        log_noise = self.criterion_.log_noise(candidates, target)
+        loss = self.criterion_(energies, log_noise, weight)
+        learned = self.module_.residual(x, target[:, None])[:, 0]
+        return loss, (learned,), energies[:, 0].detach()

@@ -305,3 +305,35 @@ def test_memory_does_not_grow_with_the_rows(method, monkeypatch):
 
     small, large = extra(1_000), extra(6_000)
     assert large < small + 6_000 * 8 * 3  # at most a few row vectors more
+
+
+def test_nce_plus_prefers_the_true_energy():
+    """NCE+ on targets of N(0, 1): the loss of the true energy y^2 / 2 is below
+    that of energies half or twice as wide."""
+    import torch
+
+    from sk_ebm.objectives import NCEPlusLoss
+
+    loss = NCEPlusLoss()
+    generator = torch.Generator().manual_seed(0)
+    y = torch.randn(20_000, generator=generator)
+    candidates = loss.candidates(y, 64, generator)
+    log_noise = loss.log_noise(candidates, y)
+    values = {
+        s: float(loss(0.5 * (candidates / s) ** 2, log_noise)) for s in (0.5, 1.0, 2.0)
+    }
+    assert values[1.0] < values[0.5] and values[1.0] < values[2.0]
+
+
+def test_nce_plus_objective_learns_the_branches():
+    X, y = branches(600)
+    X_test, y_test = branches(500, seed=1)
+    nce = fast(
+        EnergyRegressor, objective="nce+", max_epochs=30, hidden_layer_sizes=(32,)
+    )
+    base = fast(EnergyRegressor, residual=False)
+    gain = (
+        nce.fit(X, y).log_likelihood(X_test, y_test).mean()
+        - base.fit(X, y).log_likelihood(X_test, y_test).mean()
+    )
+    assert gain > 0.5

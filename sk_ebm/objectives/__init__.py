@@ -4,6 +4,7 @@ from sk_ebm.objectives._contrastive import ContrastiveDivergenceLoss
 from sk_ebm.objectives._importance import ImportanceSamplingNLL
 from sk_ebm.objectives._jem import HDGELoss, JEMLoss
 from sk_ebm.objectives._nce import NCELoss
+from sk_ebm.objectives._nce_plus import NCEPlusLoss
 from sk_ebm.objectives._quadrature import QuadratureNLL
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "ImportanceSamplingNLL",
     "JEMLoss",
     "NCELoss",
+    "NCEPlusLoss",
     "QuadratureNLL",
 ]
