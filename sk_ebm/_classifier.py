@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,7 +25,12 @@ from sk_ebm._labels import (
 from sk_ebm._net import HDGENet, JEMNet
 from sk_ebm._params import check_n_samples, common_constraints
 from sk_ebm._state import Fitted, register
-from sk_ebm.nn import FixedLinear, GaussianDiscriminant, LogitsEnergy
+from sk_ebm.nn import (
+    ExportedClassifier,
+    FixedLinear,
+    GaussianDiscriminant,
+    LogitsEnergy,
+)
 from sk_ebm.sampling import langevin
 
 __all__ = ["EnergyClassifier"]
@@ -455,6 +461,41 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         if logits.shape[1] == 2:
             return logits[:, 1] - logits[:, 0]
         return logits
+
+    def to_torch(self, dtype=torch.float64):
+        """The fitted classifier as a differentiable torch module.
+
+        The module maps raw inputs ``(n, n_features)``, in the units of the
+        training data, to logits ``(n, n_classes)``: the internal
+        standardisation and whitening, then a copy of the network, in eval
+        mode and on ``device``. Its softmax is :meth:`predict_proba`. This is
+        what attack libraries (torchattacks, ART's ``PyTorchClassifier``) and
+        :mod:`sk_ebm.adversarial` take.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float64
+            Precision of the copy; inputs (float32 or float64) are cast to it.
+            In float64 its softmax equals :meth:`predict_proba` to rounding;
+            float32 is faster, within about 1e-6.
+
+        Returns
+        -------
+        module : sk_ebm.nn.ExportedClassifier
+            The exported classifier; its parameters do not require gradients.
+        """
+        check_is_fitted(self, "net_")
+        whitening = getattr(self, "whitening_", None)
+        module = ExportedClassifier(
+            torch.as_tensor(self.mean_),
+            torch.as_tensor(self.scale_),
+            None if whitening is None else copy.deepcopy(whitening),
+            copy.deepcopy(self.net_.module_.logits),
+        )
+        module = module.to(device=self.device, dtype=dtype).eval()
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+        return module
 
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.

@@ -8,6 +8,7 @@ from sk_ebm.nn._conditional import (
 )
 from sk_ebm.nn._conv import ConvEnergy
 from sk_ebm.nn._discriminant import GaussianDiscriminant
+from sk_ebm.nn._export import ExportedClassifier
 from sk_ebm.nn._logits import LogitsEnergy
 from sk_ebm.nn._mlp import MLPEnergy
 from sk_ebm.nn._nce import NCEModule
@@ -19,6 +20,7 @@ __all__ = [
     "ConditionalMLPEnergy",
     "ConditionalResidualEnergy",
     "ConvEnergy",
+    "ExportedClassifier",
     "FixedLinear",
     "GaussianDiscriminant",
     "LinearGaussianEnergy",
