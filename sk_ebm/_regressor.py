@@ -703,8 +703,9 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
             Locations of the modes, in the units of ``y``; NaN where a row has
             fewer modes.
         masses : ndarray of shape (n_samples, max_modes)
-            Probability of each mode's basin (they sum to 1 over all of a
-            row's modes); NaN where a row has fewer modes.
+            Probability of each mode's basin (the basins of all of a row's
+            modes, dropped ones included, sum to 1); NaN where a row has fewer
+            modes.
         """
         if (
             not isinstance(max_modes, Integral)
