@@ -1,7 +1,8 @@
 """Adversarial evaluation of sk_ebm classifiers: projected gradient descent.
 
 The attack differentiates through the classifier's own torch export
-(:meth:`sk_ebm.EnergyClassifier.to_torch`), and through the linear
+(:meth:`sk_ebm.EnergyClassifier.to_torch`; a ``LogisticRegression`` is taken
+as a linear reference), and through the linear
 scikit-learn steps of a :class:`~sklearn.pipeline.Pipeline` ending in one
 (``StandardScaler``, ``MinMaxScaler``, ``PCA``), all in float64.
 """
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
@@ -62,18 +64,46 @@ def _torch_step(name, step, n_features):
     )
 
 
+class _LinearLogits(torch.nn.Module):
+    """The logits of a fitted LogisticRegression (``[0, z]`` for two
+    classes, whose softmax is its sigmoid)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.register_buffer("coef", torch.as_tensor(model.coef_, dtype=torch.float64))
+        self.register_buffer(
+            "intercept", torch.as_tensor(model.intercept_, dtype=torch.float64)
+        )
+
+    def forward(self, x):
+        logits = x @ self.coef.T + self.intercept
+        if logits.shape[1] == 1:
+            return torch.cat([torch.zeros_like(logits), logits], 1)
+        return logits
+
+
+def _final_module(final):
+    """The torch logits of the pipeline's last step, and its device."""
+    if isinstance(final, LogisticRegression):
+        check_is_fitted(final)
+        return _LinearLogits(final), "cpu"
+    if not hasattr(final, "to_torch"):
+        raise TypeError(
+            f"{type(final).__name__} is not a differentiable classifier: the "
+            "attack needs an EnergyClassifier or a LogisticRegression (or a "
+            "Pipeline ending in one)."
+        )
+    check_is_fitted(final, "net_")
+    return final.to_torch(torch.float64), final.device
+
+
 def _differentiable(estimator):
     """The torch model of raw inputs to logits, and the classes."""
     steps = []
     final = estimator
     if isinstance(estimator, Pipeline):
         final = estimator.steps[-1][1]
-    if not hasattr(final, "to_torch"):
-        raise TypeError(
-            f"{type(final).__name__} is not a differentiable sk_ebm classifier: "
-            "the attack needs an EnergyClassifier (or a Pipeline ending in one)."
-        )
-    check_is_fitted(final, "net_")
+    logits, device = _final_module(final)
     if isinstance(estimator, Pipeline):
         n_features = estimator.n_features_in_
         for name, step in estimator.steps[:-1]:
@@ -82,8 +112,8 @@ def _differentiable(estimator):
             module = _torch_step(name, step, n_features)
             steps.append(module)
             n_features = getattr(step, "n_components_", n_features)
-    model = torch.nn.Sequential(*steps, final.to_torch(torch.float64))
-    return model.to(final.device), final.classes_, final.device
+    model = torch.nn.Sequential(*steps, logits)
+    return model.to(device), final.classes_, device
 
 
 def _check_inputs(estimator, X, y, eps, norm, steps, restarts):
@@ -139,9 +169,10 @@ def pgd_attack(
 
     Parameters
     ----------
-    estimator : EnergyClassifier or Pipeline
-        A fitted sk_ebm classifier, or a fitted pipeline of
-        ``StandardScaler``, ``MinMaxScaler`` or ``PCA`` steps ending in one.
+    estimator : EnergyClassifier, LogisticRegression or Pipeline
+        A fitted sk_ebm classifier (or a ``LogisticRegression``, as a
+        reference), or a fitted pipeline of ``StandardScaler``,
+        ``MinMaxScaler`` or ``PCA`` steps ending in one.
     X : array-like of shape (n_samples, n_features)
         Rows to perturb, in the units of the estimator's input.
     y : array-like of shape (n_samples,)

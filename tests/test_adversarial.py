@@ -13,8 +13,10 @@ from conftest import fast
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.svm import SVC
 
 from sk_ebm import EnergyClassifier, EnergyDensityEstimator
 from sk_ebm.adversarial import pgd_attack, robust_accuracy, robustness_curve
@@ -145,8 +147,25 @@ def test_bad_input(digits):
     density = fast(EnergyDensityEstimator).fit(blobs)
     with pytest.raises(TypeError, match="differentiable"):
         pgd_attack(density, blobs, labels, eps=1.0)
+    with pytest.raises(TypeError, match="differentiable"):
+        pgd_attack(SVC().fit(blobs, labels), blobs, labels, eps=1.0)
     pipe = make_pipeline(PolynomialFeatures(2), fast(EnergyClassifier)).fit(
         blobs, labels
     )
     with pytest.raises(TypeError, match="polynomialfeatures"):
         pgd_attack(pipe, blobs, labels, eps=1.0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_regression_reference(n_classes):
+    """A LogisticRegression is attacked through its own logits (behind a
+    scaler): their softmax is its predict_proba, and a large L2 ball fools
+    most rows."""
+    X, y = make_blobs(300, centers=n_classes, cluster_std=2.5, random_state=0)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    from sk_ebm.adversarial import _differentiable
+
+    model, _, _ = _differentiable(pipe)
+    proba = torch.softmax(model(torch.as_tensor(X)), 1).numpy()
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-10)
+    assert robust_accuracy(pipe, X, y, eps=3.0, norm="l2", random_state=0) < 0.5
