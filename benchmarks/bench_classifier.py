@@ -448,11 +448,11 @@ def versus_mlp(seeds=range(3)):
         ]
     ).header()
     misses = []
-    for name in ("digits", "cancer", "wine", "synth20"):
+    for name, (load, train_size) in MLP_DATA.items():
         results = {}
         times = {}
         for seed in seeds:
-            X_train, X_test, y_train, y_test = _tabular(name, seed)
+            X_train, X_test, y_train, y_test = load_split(load, train_size, seed)
             models = {
                 JEM: EnergyClassifier(random_state=seed),
                 SOFTMAX: EnergyClassifier(generative_weight=0, random_state=seed),
@@ -496,26 +496,26 @@ def versus_mlp(seeds=range(3)):
     )
 
 
-def _tabular(name, seed):
-    """Stratified train/test split of ``name`` with ``seed``."""
-    if name == "digits":
-        (X, y), train = load_digits(return_X_y=True), 1000
-    elif name == "cancer":
-        (X, y), train = load_breast_cancer(return_X_y=True), 0.6
-    elif name == "wine":
-        (X, y), train = load_wine(return_X_y=True), 0.6
-    else:
-        X, y = make_classification(
-            3000,
-            40,
-            n_informative=20,
-            n_classes=20,
-            n_clusters_per_class=1,
-            class_sep=2.0,
-            random_state=0,
-        )
-        train = 1500
-    return train_test_split(X, y, train_size=train, stratify=y, random_state=seed)
+def _twenty_classes(return_X_y=True):
+    """A synthetic 20-class problem, loaded like scikit-learn's data sets."""
+    return make_classification(
+        3000,
+        40,
+        n_informative=20,
+        n_classes=20,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        random_state=0,
+    )
+
+
+#: The data sets of ``versus_mlp``: their loader and training size.
+MLP_DATA = {
+    "digits": (load_digits, 1000),
+    "cancer": (load_breast_cancer, 0.6),
+    "wine": (load_wine, 0.6),
+    "synth20": (_twenty_classes, 1500),
+}
 
 
 def main():

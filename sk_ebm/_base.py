@@ -22,7 +22,10 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import ProgressBar
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 
+from sk_ebm._callbacks import stopping_callbacks
 from sk_ebm._data import TensorBatches
 from sk_ebm._gaussian import MAX_ROWS, fit_whitening
 from sk_ebm._inference import BatchedInference
@@ -284,11 +287,10 @@ class BaseEnergyEstimator(BatchedInference):
     ) -> torch.nn.Module:
         """The energy network of ``module`` (or the default MLP/CNN); the
         default MLP's output starts at zero with ``zero_output``."""
+        user = self._user_network(n_features, seed)
+        if user is not None:
+            return user
         kwargs = dict(self.module_kwargs or {})
-        if isinstance(self.module, torch.nn.Module):
-            return copy.deepcopy(self.module)
-        if self.module is not None:
-            return self._seeded(seed, lambda: self.module(n_features, **kwargs))
         if self.image_shape is not None:
             image_shape = tuple(self.image_shape)
             if int(np.prod(image_shape)) != n_features:
@@ -308,6 +310,27 @@ class BaseEnergyEstimator(BatchedInference):
         return self._seeded(
             seed, lambda: MLPEnergy(n_features, hidden, n_outputs=n_outputs, **kwargs)
         )
+
+    def _user_network(self, n_features: int, seed: int):
+        """The user's ``module``: a copy of an instance, or the class built
+        with ``module_kwargs`` under ``seed``; None without one."""
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
+        if self.module is not None:
+            kwargs = dict(self.module_kwargs or {})
+            return self._seeded(seed, lambda: self.module(n_features, **kwargs))
+        return None
+
+    def _valid_loss_stopping(self, fit) -> tuple[list, object]:
+        """Early stopping on skorch's ``valid_loss`` of ``fit``'s validation
+        rows: the callbacks and the ``train_split`` (none without them)."""
+        if fit is None or fit.Z_valid is None:
+            return [], None
+        split = predefined_split(Dataset(fit.Z_valid, fit.y_valid))
+        callbacks = stopping_callbacks(
+            "valid_loss", lower_is_better=True, patience=self.n_iter_no_change
+        )
+        return callbacks, split
 
     def _default_mlp_kwargs(self, n_features: int) -> dict:
         return {}

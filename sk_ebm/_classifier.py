@@ -10,11 +10,8 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 
 from sk_ebm._base import BaseEnergyEstimator
-from sk_ebm._callbacks import stopping_callbacks
 from sk_ebm._gaussian import fit_discriminant
 from sk_ebm._labels import (
     class_indices,
@@ -388,13 +385,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         )
 
     def _make_net(self, tree, fit):
-        callbacks, split = [], None
-        if fit is not None and fit.Z_valid is not None:
-            split = predefined_split(Dataset(fit.Z_valid, fit.y_valid))
-            callbacks = stopping_callbacks(
-                "valid_loss", lower_is_better=True, patience=self.n_iter_no_change
-            )
-        kwargs = self._net_kwargs(fit, callbacks, split)
+        kwargs = self._net_kwargs(fit, *self._valid_loss_stopping(fit))
         if self.objective == "jem":
             net = JEMNet
             kwargs.update(

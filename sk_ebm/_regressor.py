@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 from numbers import Integral, Real
@@ -19,11 +18,8 @@ from sklearn.utils.validation import (
     check_is_fitted,
     column_or_1d,
 )
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 
 from sk_ebm._base import BaseEnergyEstimator
-from sk_ebm._callbacks import stopping_callbacks
 from sk_ebm._net import NCEPlusNet, QuadratureNet
 from sk_ebm._params import check_n_samples, common_constraints
 from sk_ebm._state import Fitted, register
@@ -374,11 +370,10 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
         return torch.nn.ModuleDict({"module": module.to(self.device)})
 
     def _conditional_network(self, n_features: int, seed: int) -> torch.nn.Module:
+        user = self._user_network(n_features, seed)
+        if user is not None:
+            return user
         kwargs = dict(self.module_kwargs or {})
-        if isinstance(self.module, torch.nn.Module):
-            return copy.deepcopy(self.module)
-        if self.module is not None:
-            return self._seeded(seed, lambda: self.module(n_features, **kwargs))
         kwargs.setdefault("zero_init_output", self.base is not None)
         if n_features <= 4:
             # The density may change quickly with a low-dimensional input
@@ -390,19 +385,13 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
         )
 
     def _make_net(self, tree, fit):
-        callbacks, split = [], None
-        if fit is not None and fit.Z_valid is not None:
-            split = predefined_split(Dataset(fit.Z_valid, fit.y_valid))
-            callbacks = stopping_callbacks(
-                "valid_loss", lower_is_better=True, patience=self.n_iter_no_change
-            )
         net = QuadratureNet if self.objective == "quadrature" else NCEPlusNet
         return net(
             tree["module"],
             y_range=self._network_range(),
             n_grid=self.n_grid,
             n_valid_grid=min(self.n_quadrature, 512),
-            **self._net_kwargs(fit, callbacks, split),
+            **self._net_kwargs(fit, *self._valid_loss_stopping(fit)),
         )
 
     # -- the conditional density on the quadrature grid -------------------------
@@ -416,11 +405,11 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
         return low + (steps + 0.5) * delta, delta
 
     def _over_grid(self, X, reduce, y=None):
-        """``reduce(energies, log_z, grid, delta, y)`` for chunks of rows of
-        ``X``: ``energies`` of shape (m, n_quadrature) on the grid, ``log_z``
-        of shape (m,), ``y`` the chunk's standardised targets (or None);
-        the results are concatenated along the rows."""
-        X = self._checked_X(X)
+        """``reduce(module, Z, energies, log_z, y)`` for chunks of rows of the
+        validated ``X``: the inference module, the chunk's standardised rows
+        ``Z``, their ``energies`` of shape (m, n_quadrature) on the grid,
+        ``log_z`` of shape (m,) and ``y`` the chunk's standardised targets
+        (or None); the results are concatenated along the rows."""
         module, dtype = self._inference_module()
         grid, delta = self._grid()
         grid = grid.to(device=self.device, dtype=dtype)
@@ -525,7 +514,8 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
         log_likelihood : ndarray of shape (n_samples,)
             :math:`\\log p(y_i \\mid x_i)` per row.
         """
-        target = self._check_y(self._checked_X(X), y)
+        X = self._checked_X(X)
+        target = self._check_y(X, y)
 
         def reduce(module, Z, energies, log_z, t):
             return (-module(Z, t[:, None])[:, 0] - log_z).cpu().numpy()
@@ -573,7 +563,7 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
             cdf[:, position <= 0] = 0.0
             return cdf
 
-        return self._over_grid(X, reduce)
+        return self._over_grid(self._checked_X(X), reduce)
 
     def _quantiles(self, masses, levels):
         """Quantiles (standardised) of the cell masses ``(m, K)`` at ``levels``
@@ -623,7 +613,7 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
             masses = self._cell_masses(energies, log_z).cpu().numpy()
             return self._quantiles(masses, np.tile(levels, (len(masses), 1)))
 
-        return self._to_y_units(self._over_grid(X, reduce))
+        return self._to_y_units(self._over_grid(self._checked_X(X), reduce))
 
     def predict_interval(self, X, coverage=0.9):
         """Equal-tailed interval of :math:`p(y \\mid x)` of a given coverage.
@@ -730,7 +720,7 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
             out[:, 0] = self._refine(module, Z, out[:, 0])
             return out
 
-        result = self._over_grid(X, reduce)
+        result = self._over_grid(self._checked_X(X), reduce)
         if result.size == 0:
             return np.empty((0, max_modes)), np.empty((0, max_modes))
         return self._to_y_units(result[:, 0]), result[:, 1]
@@ -782,7 +772,7 @@ class EnergyRegressor(RegressorMixin, BaseEnergyEstimator, BaseEstimator):
             best = grid.to(energies.dtype)[energies.argmin(1).cpu()]
             return self._refine(module, Z, best.numpy()[:, None])[:, 0]
 
-        return self._to_y_units(self._over_grid(X, reduce))
+        return self._to_y_units(self._over_grid(self._checked_X(X), reduce))
 
     @property
     def base_(self):
