@@ -10,6 +10,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "EnergyClassifier",
     "EnergyDensityEstimator",
+    "EnergyMixture",
+    "EnergyProduct",
     "EnergyRegressor",
     "NCEDensityEstimator",
     "OODDetector",
@@ -22,6 +24,8 @@ __all__ = [
 _LAZY = {
     "EnergyClassifier": "sk_ebm._classifier",
     "EnergyDensityEstimator": "sk_ebm._density",
+    "EnergyMixture": "sk_ebm.compose",
+    "EnergyProduct": "sk_ebm.compose",
     "EnergyRegressor": "sk_ebm._regressor",
     "NCEDensityEstimator": "sk_ebm._nce",
     "OODDetector": "sk_ebm._ood",

@@ -125,6 +125,12 @@ def describe(estimator, prefix: str, trusted: dict) -> tuple[dict, dict]:
         if kind == "estimator":
             document[key], inner = describe(value, f"{prefix}{key}.", trusted)
             tensors.update(inner)
+        elif kind == "estimators":
+            document[key] = []
+            for i, member in enumerate(value):
+                inner_document, inner = describe(member, f"{prefix}{key}.{i}.", trusted)
+                document[key].append(inner_document)
+                tensors.update(inner)
         elif kind == "modules":
             tree = estimator._modules_tree()
             tensors.update(
@@ -289,7 +295,7 @@ def _decode_state(cls: type, raw_state, tensors: _Tensors, prefix: str, context)
     table = {
         key: spec
         for key, spec in cls._fitted_attributes.items()
-        if spec.kind not in ("estimator", "modules", "part")
+        if spec.kind not in ("estimator", "estimators", "modules", "part")
     }
     raw_state = dict(raw_state)
     for key, spec in table.items():
@@ -330,8 +336,9 @@ def _build(document, tensors: _Tensors, prefix: str, context: Context):
             f"that load accepts ({', '.join(registered_names())})"
         )
     nested = _table(cls, "estimator")
+    lists = _table(cls, "estimators")
     net = ["net"] if _table(cls, "modules") else []
-    if set(document) != {"class", "params", "state", *nested, *net}:
+    if set(document) != {"class", "params", "state", *nested, *lists, *net}:
         raise FileError(f"the description of {name} has unexpected or missing keys")
     estimator = _decode_params(cls, document["params"], context)
     state = _decode_state(cls, document["state"], tensors, prefix, context)
@@ -340,6 +347,14 @@ def _build(document, tensors: _Tensors, prefix: str, context: Context):
     for key in nested:
         inner = _build(document[key], tensors, f"{prefix}{key}.", context)
         setattr(estimator, key, inner)
+    for key in lists:
+        if not isinstance(document[key], list) or not document[key]:
+            raise FileError(f"the {key!r} of {name} is not a list of estimators")
+        members = [
+            _build(inner, tensors, f"{prefix}{key}.{i}.", context)
+            for i, inner in enumerate(document[key])
+        ]
+        setattr(estimator, key, members)
     if net:
         _build_net(estimator, document["net"], tensors, prefix)
     return estimator

@@ -23,7 +23,17 @@ import numpy as np
 
 __all__ = ["Fitted", "check_fitted", "register", "registered"]
 
-KINDS = ("int", "float", "array", "labels", "choice", "estimator", "modules", "part")
+KINDS = (
+    "int",
+    "float",
+    "array",
+    "labels",
+    "choice",
+    "estimator",
+    "estimators",
+    "modules",
+    "part",
+)
 
 
 class Fitted(NamedTuple):
@@ -34,7 +44,8 @@ class Fitted(NamedTuple):
     ``"str"``) and ``shape``, whose entries are integers or names of ``"int"``
     attributes), ``"labels"`` (sorted distinct class labels, at least two),
     ``"choice"`` (one of ``options``), ``"estimator"`` (a fitted registered
-    estimator), ``"modules"`` (the skorch net holding the module tree,
+    estimator), ``"estimators"`` (a list of them, e.g. the members of a
+    composition), ``"modules"`` (the skorch net holding the module tree,
     stored as tensors and its history) or ``"part"`` (a module of that
     tree that the estimator holds itself, stored with it). ``from_tensor``
     names a tensor whose first dimension gives an ``"int"`` attribute missing

@@ -32,7 +32,8 @@ def annealed_importance_sampling(
     target_acceptance: float = 0.6,
     generator: torch.Generator | None = None,
     return_samples: bool = False,
-) -> tuple[float, float] | tuple[float, float, Tensor]:
+    return_log_weights: bool = False,
+) -> tuple:
     r"""Estimate a log-partition function by annealed importance sampling.
 
     The estimated quantity is :math:`\log Z = \log \int e^{-E(x)} dx`. Chains
@@ -80,6 +81,10 @@ def annealed_importance_sampling(
     return_samples : bool, default=False
         Also return the final chain states (approximate samples of
         :math:`e^{-E}/Z`, to be weighted by :math:`w`).
+    return_log_weights : bool, default=False
+        Also return every chain's :math:`\log w` (after the samples, when
+        both are asked for): resampling the final states by these weights
+        gives draws of :math:`e^{-E}/Z`.
 
     Returns
     -------
@@ -90,6 +95,8 @@ def annealed_importance_sampling(
         :math:`\mathrm{sd}(w) / (\bar w \sqrt{N})`.
     samples : Tensor of shape (n_chains, d)
         Only with ``return_samples=True``.
+    log_weights : Tensor of shape (n_chains,)
+        Only with ``return_log_weights=True``, in float64.
 
     Examples
     --------
@@ -133,6 +140,9 @@ def annealed_importance_sampling(
     std_err = float(w.std() / (w.mean() * math.sqrt(n)))
     if not math.isfinite(float(log_z)):
         raise ValueError("AIS produced a non-finite estimate of log Z.")
+    out = (float(log_z), std_err)
     if return_samples:
-        return float(log_z), std_err, x
-    return float(log_z), std_err
+        out += (x,)
+    if return_log_weights:
+        out += (log_w,)
+    return out

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from sk_ebm.sampling._langevin import langevin
 
-__all__ = ["importance_resampling"]
+__all__ = ["importance_resampling", "resample_and_move"]
 
 
 def importance_resampling(
@@ -64,8 +64,35 @@ def importance_resampling(
     with torch.no_grad():
         candidates = proposal.sample(n_candidates, generator)
         log_w = -energy(candidates) - proposal.log_prob(candidates)
+    return resample_and_move(
+        energy, candidates, log_w, n_samples, n_steps=n_steps, generator=generator
+    )
+
+
+def resample_and_move(
+    energy: Callable[[Tensor], Tensor],
+    candidates: Tensor,
+    log_weights: Tensor,
+    n_samples: int,
+    *,
+    n_steps: int = 50,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    r"""Resample weighted candidates with replacement, then move them by MALA.
+
+    The second half of :func:`importance_resampling`, for candidates drawn
+    otherwise (the final states of AIS chains with their weights, draws of
+    several models): ``n_samples`` rows drawn by ``softmax(log_weights)``,
+    then ``n_steps`` MALA steps on ``energy`` whose step size starts at
+    :math:`0.05/\sqrt{d}` and adapts towards a 60 % acceptance rate every 10
+    steps.
+    """
+    with torch.no_grad():
         index = torch.multinomial(
-            torch.softmax(log_w, 0), n_samples, replacement=True, generator=generator
+            torch.softmax(log_weights, 0),
+            n_samples,
+            replacement=True,
+            generator=generator,
         )
     x = candidates[index].detach()
     step = 0.05 / math.sqrt(x.shape[1])
