@@ -218,7 +218,9 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         return torch.device(members[0].estimator.device)
 
     def _dtype(self, members) -> torch.dtype:
-        # On the CPU in float64, as the members' own scoring.
+        # Scoring on the CPU in float64, as the members' own scoring (a row's
+        # energy does not depend on the rows scored with it); AIS and the
+        # samplers, whose chains are batches anyway, in float32.
         cpu = self._device(members).type == "cpu"
         return torch.float64 if cpu else torch.float32
 
@@ -240,15 +242,17 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         mean, covariance = product
         return Frame([1.0], [mean], [covariance], dtype, device)
 
-    def _composed(self, members=None, log_partitions=None):
+    def _composed(self, members=None, log_partitions=None, dtype=None):
         """The composed energy module, its frame and the members (those of
-        the fit and ``member_log_partitions_`` by default)."""
+        the fit and ``member_log_partitions_`` by default), in ``dtype``
+        (that of scoring by default)."""
         if members is None:
             members, log_partitions = self._members(), self.member_log_partitions_
         weights = self._check_weights(len(members))
         if self._kind == "mixture":
             weights = weights / weights.sum()
-        dtype, device = self._dtype(members), self._device(members)
+        device = self._device(members)
+        dtype = self._dtype(members) if dtype is None else dtype
         energies = [member_energy(member, dtype) for member in members]
         energy = ComposedEnergy(
             energies, weights, self.temperature, self._kind, log_partitions
@@ -288,7 +292,7 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         log_partitions = np.array(
             [self._member_log_partition(m, generator) for m in members]
         )
-        energy, frame, _ = self._composed(members, log_partitions)
+        energy, frame, _ = self._composed(members, log_partitions, torch.float32)
         log_z, std = self._log_partition(energy, frame, generator)
         self.estimators_ = [member.estimator for member in members]
         self.n_estimators_ = len(members)
@@ -310,10 +314,11 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         log_z = getattr(member.estimator, "log_partition_", None)
         if log_z is not None:
             return float(log_z)
-        dtype, device = self._dtype([member]), self._device([member])
         mean, covariance = member_gaussian(member)
-        frame = Frame([1.0], [mean], [covariance], dtype, device)
-        energy = member_energy(member, dtype)
+        frame = Frame(
+            [1.0], [mean], [covariance], torch.float32, self._device([member])
+        )
+        energy = member_energy(member, torch.float32)
         return frame.log_partition(
             energy, self.ais_chains, self.ais_temperatures, generator
         )[0]
@@ -434,7 +439,7 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         """
         check_is_fitted(self, "log_partition_")
         check_n_samples(n_samples)
-        energy, frame, members = self._composed()
+        energy, frame, members = self._composed(dtype=torch.float32)
         generator = self._generator(self._device(members), random_state)
         in_frame = frame.energy(energy)
         if self.sample_init == "base":
