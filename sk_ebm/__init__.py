@@ -13,6 +13,7 @@ __all__ = [
     "EnergyMixture",
     "EnergyProduct",
     "EnergyRegressor",
+    "LangevinPurifier",
     "NCEDensityEstimator",
     "OODDetector",
     "__version__",
@@ -27,6 +28,7 @@ _LAZY = {
     "EnergyMixture": "sk_ebm.compose",
     "EnergyProduct": "sk_ebm.compose",
     "EnergyRegressor": "sk_ebm._regressor",
+    "LangevinPurifier": "sk_ebm._purifier",
     "NCEDensityEstimator": "sk_ebm._nce",
     "OODDetector": "sk_ebm._ood",
 }

@@ -8,11 +8,13 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sk_ebm._base import BaseEnergyEstimator
 from sk_ebm._gaussian import fit_discriminant
+from sk_ebm._inference import RowNoise
 from sk_ebm._labels import (
     class_indices,
     encode_known,
@@ -27,10 +29,13 @@ from sk_ebm.nn import (
     FixedLinear,
     GaussianDiscriminant,
     LogitsEnergy,
+    PurifiedLogits,
 )
 from sk_ebm.sampling import langevin
 
 __all__ = ["EnergyClassifier"]
+
+PURIFY_BATCH_SIZE = 4096
 
 
 class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
@@ -132,6 +137,25 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         Normalised logits of past labelled rows that HDGE contrasts against.
     sample_steps : int, default=100
         Langevin steps of :meth:`sample`.
+    purify_steps : int, default=0
+        Langevin purification of the inputs before classifying (JEM-K,
+        Grathwohl et al., 2020): with ``purify_steps > 0``, :meth:`predict`,
+        :meth:`predict_proba` and :meth:`decision_function` copy each row
+        ``purify_chains`` times, perturb the copies by ``purify_init_noise``,
+        run ``purify_steps`` steps
+        :math:`z \leftarrow z - a \nabla E(z) + \sigma \xi` toward higher
+        :math:`p(x)` and average the class probabilities of the copies.
+        Repeatable with an int ``random_state``. 0 is off. The steps work in
+        the network's space (whitened, where the base has unit variance).
+        What it protects against: ``benchmarks/bench_robustness.py``.
+    purify_step_size : float, default=1.0
+        Their gradient step :math:`a` (JEM's 1).
+    purify_noise : float, default=0.01
+        Their noise :math:`\sigma` (JEM's 0.01).
+    purify_init_noise : float, default=0.1
+        Standard deviation of the noise added to the copies before the steps.
+    purify_chains : int, default=5
+        Purified copies per row whose probabilities are averaged (JEM's 5).
     early_stopping : bool, default=False
         Stop when the cross-entropy of held-out labelled rows (``valid_loss``)
         has not improved for ``n_iter_no_change`` epochs; keep the best weights.
@@ -210,6 +234,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         "conditional_weight": [Interval(Real, 0, None, closed="left")],
         "hdge_temperature": [Interval(Real, 0, None, closed="neither")],
         "hdge_queue_size": [Interval(Integral, 1, None, closed="left")],
+        "purify_steps": [Interval(Integral, 0, None, closed="left")],
+        "purify_step_size": [Interval(Real, 0, None, closed="neither")],
+        "purify_noise": [Interval(Real, 0, None, closed="left")],
+        "purify_init_noise": [Interval(Real, 0, None, closed="left")],
+        "purify_chains": [Interval(Integral, 1, None, closed="left")],
     }
 
     _whitened_space = True
@@ -247,6 +276,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         hdge_temperature=0.1,
         hdge_queue_size=1024,
         sample_steps=100,
+        purify_steps=0,
+        purify_step_size=1.0,
+        purify_noise=0.01,
+        purify_init_noise=0.1,
+        purify_chains=5,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -279,6 +313,11 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self.hdge_temperature = hdge_temperature
         self.hdge_queue_size = hdge_queue_size
         self.sample_steps = sample_steps
+        self.purify_steps = purify_steps
+        self.purify_step_size = purify_step_size
+        self.purify_noise = purify_noise
+        self.purify_init_noise = purify_init_noise
+        self.purify_chains = purify_chains
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -417,12 +456,45 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         logits = self.net_.module_.logits
         return logits if isinstance(logits, GaussianDiscriminant) else None
 
+    def _purifier(self, logits, seed: int = 0) -> PurifiedLogits:
+        """``logits`` behind the Langevin purification of the inputs."""
+        return PurifiedLogits(
+            logits,
+            steps=self.purify_steps,
+            step_size=self.purify_step_size,
+            noise=self.purify_noise,
+            init_noise=self.purify_init_noise,
+            chains=self.purify_chains,
+            seed=seed,
+        )
+
+    def _purify_seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
     def _logits(self, X, reduce=None, outside=None) -> np.ndarray:
         """Logits of ``X``'s rows, or ``reduce(logits)`` per batch (no full
-        array), with ``outside`` as in ``_batched``."""
+        array), with ``outside`` as in ``_batched``; for probabilities
+        (``outside`` None) of the purified rows when ``purify_steps > 0``."""
         X = self._checked_X(X)
+        purify = outside is None and self.purify_steps > 0
+        if purify:
+            noise = RowNoise(X, self._purify_seed())
+
+        def purified(purifier, Z):
+            # A row's noise is keyed by its values: its prediction does not
+            # depend on the rows it is scored with.
+            chains, steps = self.purify_chains, self.purify_steps + 1
+            draws = noise.next(len(Z), (chains, steps, Z.shape[1]))
+            draws = draws.transpose(2, 1, 0, 3).reshape(steps, -1, Z.shape[1])
+            return purifier(Z, draws=torch.as_tensor(draws))
 
         def logits(module, Z):
+            if purify:
+                # In slices: the chains' graphs grow with the rows.
+                purifier = self._purifier(module.logits)
+                return torch.cat(
+                    [purified(purifier, part) for part in Z.split(PURIFY_BATCH_SIZE)]
+                )
             # For probabilities, a base's logits less their common term: far
             # from the data that term dwarfs their differences.
             if outside is None and isinstance(module.logits, GaussianDiscriminant):
@@ -430,9 +502,12 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             return module.logits(Z)
 
         if reduce is None:
-            return self._batched(logits, X)
+            return self._batched(logits, X, grad=purify)
         return self._batched(
-            lambda module, Z: reduce(logits(module, Z)), X, outside=outside
+            lambda module, Z: reduce(logits(module, Z)),
+            X,
+            grad=purify,
+            outside=outside,
         )
 
     def decision_function(self, X):
@@ -463,6 +538,16 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         what attack libraries (torchattacks, ART's ``PyTorchClassifier``) and
         :mod:`sk_ebm.adversarial` take.
 
+        With ``purify_steps > 0`` the network sits behind the Langevin
+        purification (a :class:`~sk_ebm.nn.PurifiedLogits`), through which
+        gradients flow in full (second derivatives of the energy), or straight
+        through (BPDA) once its ``straight_through`` is set; the module then
+        returns the log of the probabilities averaged over the chains. Its
+        noise comes from its own generator, seeded by ``random_state``, and
+        is fresh at every call: what an expectation over transformation (EOT)
+        averages (:meth:`predict_proba` instead keys each row's noise by its
+        values, so its softmax matches the module's in distribution only).
+
         Parameters
         ----------
         dtype : torch.dtype, default=torch.float64
@@ -477,11 +562,14 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         """
         check_is_fitted(self, "net_")
         whitening = getattr(self, "whitening_", None)
+        logits = copy.deepcopy(self.net_.module_.logits)
+        if self.purify_steps > 0:
+            logits = self._purifier(logits, self._purify_seed())
         module = ExportedClassifier(
             torch.as_tensor(self.mean_),
             torch.as_tensor(self.scale_),
             None if whitening is None else copy.deepcopy(whitening),
-            copy.deepcopy(self.net_.module_.logits),
+            logits,
         )
         module = module.to(device=self.device, dtype=dtype).eval()
         for parameter in module.parameters():

@@ -3,14 +3,47 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BatchedInference"]
+from sk_ebm.nn import langevin_purify
+
+__all__ = ["BatchedInference", "RowNoise"]
 
 INFERENCE_BATCH_SIZE = 65536
+
+
+class RowNoise:
+    """Standard normal draws keyed by each row's values and a seed.
+
+    A row's draws do not depend on its position or on the other rows, so that
+    a random prediction (Langevin purification) of a row is the same whatever
+    rows it is scored with, and in any order.
+    """
+
+    def __init__(self, X: np.ndarray, seed: int) -> None:
+        salt = int(seed).to_bytes(8, "little")
+        rows = np.ascontiguousarray(X, dtype=np.float64)
+        self.keys = [
+            int.from_bytes(
+                hashlib.blake2b(row.tobytes(), digest_size=8, salt=salt).digest(),
+                "little",
+            )
+            for row in rows
+        ]
+        self.start = 0
+
+    def next(self, n_rows: int, shape: tuple) -> np.ndarray:
+        """Draws of shape ``(n_rows, *shape)`` for the next ``n_rows`` rows."""
+        keys = self.keys[self.start : self.start + n_rows]
+        self.start += n_rows
+        out = np.empty((n_rows, *shape))
+        for i, key in enumerate(keys):
+            out[i] = np.random.default_rng(key).standard_normal(shape)
+        return out
 
 
 class BatchedInference:
@@ -69,6 +102,24 @@ class BatchedInference:
                     out = np.empty((X.shape[0], *part.shape[1:]))
                 out[start : start + len(part)] = part
         return out
+
+    def _purified(self, X, seed: int, **steps) -> np.ndarray:
+        """``X``'s rows after :func:`~sk_ebm.nn.langevin_purify` (``steps``)
+        on the energy, with noise keyed by the rows and ``seed``, in the
+        data's units; the axes outside a whitened space keep their values."""
+        X = self._checked_X(X)
+        noise = RowNoise(X, seed)
+
+        def shift(module, Z):
+            draws = noise.next(len(Z), (steps["steps"] + 1, Z.shape[1]))
+            draws = torch.as_tensor(draws.transpose(1, 0, 2))
+            return langevin_purify(module, Z, draws=draws, **steps) - Z
+
+        delta = self._batched(shift, X, grad=True)
+        whitening = getattr(self, "whitening_", None)
+        if whitening is not None:
+            delta = delta @ whitening.unwhitening(torch.float64).cpu().numpy()
+        return X + delta * self.scale_
 
     def energy(self, X):
         """Energy :math:`E(x)` of each row: lower is more likely.

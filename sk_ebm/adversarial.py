@@ -12,6 +12,7 @@ scikit-learn steps of a :class:`~sklearn.pipeline.Pipeline` ending in one
 
 from __future__ import annotations
 
+import copy
 import math
 from numbers import Integral, Real
 
@@ -25,7 +26,11 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from sk_ebm.nn import PurifiedLogits
+
 __all__ = ["pgd_attack", "robust_accuracy", "robustness_curve"]
+
+PURIFIER_GRADIENTS = ("ignore", "bpda", "full")
 
 
 class _Affine(torch.nn.Module):
@@ -97,6 +102,43 @@ def _final_module(final):
     return final.to_torch(torch.float64), final.device
 
 
+class _Unpurified(torch.nn.Module):
+    """The logits of a purifying classifier without its purification."""
+
+    def __init__(self, purifier: PurifiedLogits):
+        super().__init__()
+        self.purifier = purifier
+
+    def forward(self, z):
+        return self.purifier.class_logits(z)
+
+
+def _gradient_models(model, purifier_gradient):
+    """The models whose gradients the attack follows, one per variant: the
+    model itself when it does not purify; else, per ``purifier_gradient``,
+    full gradients through the purifier, straight-through ones (BPDA), and
+    those of the classifier without it (a transfer attack)."""
+    exported = model[-1]
+    purifier = getattr(exported, "logits", None)
+    if not isinstance(purifier, PurifiedLogits):
+        return [model]
+    variants = (
+        PURIFIER_GRADIENTS if purifier_gradient == "all" else (purifier_gradient,)
+    )
+    models = []
+    for variant in variants:
+        if variant == "full":
+            models.append(model)
+            continue
+        copy_ = copy.deepcopy(model)
+        if variant == "bpda":
+            copy_[-1].logits.straight_through = True
+        else:
+            copy_[-1].logits = _Unpurified(copy_[-1].logits)
+        models.append(copy_)
+    return models
+
+
 def _differentiable(estimator):
     """The torch model of raw inputs to logits, and the classes."""
     steps = []
@@ -116,12 +158,17 @@ def _differentiable(estimator):
     return model.to(device), final.classes_, device
 
 
-def _check_inputs(estimator, X, y, eps, norm, steps, restarts):
+def _check_inputs(estimator, X, y, eps, norm, counts, purifier_gradient="all"):
     if not (isinstance(eps, Real) and math.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0, got {eps!r}.")
     if norm not in ("linf", "l2"):
         raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}.")
-    for label, value in (("steps", steps), ("restarts", restarts)):
+    if purifier_gradient not in ("all", *PURIFIER_GRADIENTS):
+        raise ValueError(
+            "purifier_gradient must be 'all', 'full', 'bpda' or 'ignore', got "
+            f"{purifier_gradient!r}."
+        )
+    for label, value in counts.items():
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value!r}.")
     model, classes, device = _differentiable(estimator)
@@ -155,6 +202,8 @@ def pgd_attack(
     steps=40,
     step_size=None,
     restarts=1,
+    eot_samples=1,
+    purifier_gradient="all",
     clip=None,
     random_state=None,
 ):
@@ -165,7 +214,18 @@ def pgd_attack(
     (the sign of the gradient for ``"linf"``, its direction for ``"l2"``),
     each followed by the projection onto the ball and onto the box ``clip``.
     Of ``restarts`` runs, each row keeps one that fools the classifier,
-    else the one of highest loss (Madry et al., 2018).
+    else the one of highest loss (Madry et al., 2018); a row once fooled is
+    not attacked again.
+
+    A classifier that purifies its inputs (``purify_steps > 0``) is random
+    and iterative, which hides gradients: the attack averages each step's
+    gradient over ``eot_samples`` draws of the purifier's noise (expectation
+    over transformation, EOT; Athalye et al., 2018), and by default runs
+    its restarts with each of three gradients in turn, on the rows not yet
+    fooled: of the classifier without the purifier (a transfer attack; the
+    strongest of the three on digits, because purification moves a row that
+    crossed the decision boundary further into the wrong class), straight
+    through it (BPDA), and through it in full.
 
     Parameters
     ----------
@@ -186,11 +246,19 @@ def pgd_attack(
     step_size : float, default=None
         Step length; None: ``2.5 * eps / steps``.
     restarts : int, default=1
-        Random starts.
+        Random starts (per gradient, for a purifying classifier).
+    eot_samples : int, default=1
+        Draws of the purifier's noise whose gradients each step averages.
+    purifier_gradient : {"all", "full", "bpda", "ignore"}, default="all"
+        Gradient of a purifying classifier: ``"full"``, through the Langevin
+        steps (second derivatives of the energy); ``"bpda"``, straight
+        through them; ``"ignore"``, of the classifier without purification;
+        ``"all"``, each in turn (in this order, the cheapest first). Other
+        classifiers have one gradient.
     clip : tuple of float, default=None
         ``(low, high)`` bounds of every feature (e.g. pixel range), or None.
     random_state : int, RandomState instance or None, default=None
-        Seeds the random starts.
+        Seeds the random starts and the purifier's noise.
 
     Returns
     -------
@@ -209,57 +277,82 @@ def pgd_attack(
     >>> bool(abs(X_adv - X).max() <= 0.5 + 1e-12)  # up to rounding
     True
     """
+    counts = {"steps": steps, "restarts": restarts, "eot_samples": eot_samples}
     model, X, target, device = _check_inputs(
-        estimator, X, y, eps, norm, steps, restarts
+        estimator, X, y, eps, norm, counts, purifier_gradient
     )
     if eps == 0 or len(X) == 0:
         return X.copy()
     alpha = 2.5 * eps / steps if step_size is None else float(step_size)
     rng = check_random_state(random_state)
     generator = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
-    x = torch.as_tensor(X)
-    t = torch.as_tensor(target)
+    gradient_models = _gradient_models(model, purifier_gradient)
+    for gradient_model in gradient_models:
+        for module in gradient_model.modules():
+            if isinstance(module, PurifiedLogits):
+                module.reseed(int(rng.randint(0, 2**31 - 1)))
+    x_all = torch.as_tensor(X)
+    t_all = torch.as_tensor(target)
     low, high = (None, None) if clip is None else (float(clip[0]), float(clip[1]))
-    best = x.clone()
-    best_loss = torch.full((len(x),), -math.inf, dtype=torch.float64)
-    best_fooled = torch.zeros(len(x), dtype=torch.bool)
+    best = x_all.clone()
+    best_loss = torch.full((len(x_all),), -math.inf, dtype=torch.float64)
+    best_fooled = torch.zeros(len(x_all), dtype=torch.bool)
 
     def box(candidate):
         return candidate if clip is None else candidate.clamp(low, high)
 
-    for _ in range(restarts):
-        if norm == "linf":
-            delta = (
-                torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1
-            ) * eps
-        else:
-            direction = torch.randn(x.shape, generator=generator, dtype=x.dtype)
-            direction /= direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
-            radius = torch.rand(len(x), generator=generator, dtype=x.dtype)
-            delta = direction * (eps * radius ** (1 / x.shape[1]))[:, None]
-        delta = box(x + delta) - x
-        for _ in range(steps):
-            delta.requires_grad_(True)
-            loss = F.cross_entropy(model((x + delta).to(device)), t.to(device))
-            (grad,) = torch.autograd.grad(loss, delta)
+    def gradient(gradient_model, x, t, delta):
+        delta = delta.detach().requires_grad_(True)
+        total = torch.zeros_like(delta)
+        for _ in range(eot_samples):
+            logits = gradient_model((x + delta).to(device))
+            loss = F.cross_entropy(logits, t.to(device))
+            total += torch.autograd.grad(loss, delta)[0]
+        return total
+
+    def log_proba(x):
+        """The defended model's log-probabilities, averaged over the draws."""
+        draws = [model(x.to(device)).log_softmax(1).cpu() for _ in range(eot_samples)]
+        return torch.logsumexp(torch.stack(draws), 0) - math.log(eot_samples)
+
+    for gradient_model in gradient_models:
+        for _ in range(restarts):
+            # Rows already fooled keep their example: only the others are
+            # attacked again (as AutoAttack does), which saves most of the
+            # cost of restarts and gradients at large radii.
+            active = torch.nonzero(~best_fooled).ravel()
+            if len(active) == 0:
+                return best.numpy()
+            x, t = x_all[active], t_all[active]
+            delta = box(x + _random_start(x, eps, norm, generator)) - x
+            for _ in range(steps):
+                grad = gradient(gradient_model, x, t, delta)
+                with torch.no_grad():
+                    if norm == "linf":
+                        delta = delta + alpha * grad.sign()
+                    else:
+                        norms = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
+                        delta = delta + alpha * grad / norms
+                    delta = box(x + _project(delta, eps, norm)) - x
             with torch.no_grad():
-                if norm == "linf":
-                    delta = delta + alpha * grad.sign()
-                else:
-                    norms = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
-                    delta = delta + alpha * grad / norms
-                delta = box(x + _project(delta, eps, norm)) - x
-        with torch.no_grad():
-            logits = model((x + delta).to(device)).cpu()
-            loss = F.cross_entropy(logits, t, reduction="none")
-            fooled = logits.argmax(1) != t
-            better = (fooled & ~best_fooled) | (
-                (fooled == best_fooled) & (loss > best_loss)
-            )
-            best = torch.where(better[:, None], x + delta, best)
-            best_loss = torch.where(better, loss, best_loss)
-            best_fooled |= fooled
+                logits = log_proba(x + delta)
+                loss = F.nll_loss(logits, t, reduction="none")
+                fooled = logits.argmax(1) != t
+                better = fooled | (loss > best_loss[active])
+                best[active] = torch.where(better[:, None], x + delta, best[active])
+                best_loss[active] = torch.where(better, loss, best_loss[active])
+                best_fooled[active] = fooled
     return best.numpy()
+
+
+def _random_start(x, eps, norm, generator):
+    """A uniform draw inside the ``eps``-ball of each row."""
+    if norm == "linf":
+        return (torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1) * eps
+    direction = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    direction /= direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    radius = torch.rand(len(x), generator=generator, dtype=x.dtype)
+    return direction * (eps * radius ** (1 / x.shape[1]))[:, None]
 
 
 def robust_accuracy(estimator, X, y, eps, **attack):

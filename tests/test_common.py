@@ -16,6 +16,7 @@ from sk_ebm import (
     EnergyClassifier,
     EnergyDensityEstimator,
     EnergyRegressor,
+    LangevinPurifier,
     NCEDensityEstimator,
     OODDetector,
 )
@@ -32,6 +33,7 @@ ESTIMATORS = [
     fast(OODDetector, estimator=fast(EnergyDensityEstimator)),
     fast(OODDetector, estimator=fast(NCEDensityEstimator)),
     fast(OODDetector, estimator=fast(EnergyClassifier, max_epochs=8, lr=1e-2)),
+    LangevinPurifier(fast(EnergyDensityEstimator), steps=2, random_state=0),
 ]
 
 MINUS_ONE_UNLABELLED = (

@@ -12,6 +12,7 @@ from sk_ebm.nn._export import ExportedClassifier
 from sk_ebm.nn._logits import LogitsEnergy
 from sk_ebm.nn._mlp import MLPEnergy
 from sk_ebm.nn._nce import NCEModule
+from sk_ebm.nn._purify import PurifiedLogits, langevin_purify
 from sk_ebm.nn._quadratic import QuadraticEnergy
 from sk_ebm.nn._residual import ResidualEnergy
 from sk_ebm.nn._whitening import FixedLinear, Whitening
@@ -27,7 +28,9 @@ __all__ = [
     "LogitsEnergy",
     "MLPEnergy",
     "NCEModule",
+    "PurifiedLogits",
     "QuadraticEnergy",
     "ResidualEnergy",
     "Whitening",
+    "langevin_purify",
 ]

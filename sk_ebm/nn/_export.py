@@ -29,7 +29,10 @@ class ExportedClassifier(nn.Module):
     whitening : torch.nn.Module or None
         The map of the standardised features to the network's space.
     logits : torch.nn.Module
-        The logits network, ``(n, width) -> (n, n_classes)``.
+        The logits network, ``(n, width) -> (n, n_classes)``; a
+        :class:`~sk_ebm.nn.PurifiedLogits` for a classifier that purifies its
+        inputs (its output, the log of the averaged probabilities, serves as
+        the logits).
 
     Examples
     --------

@@ -84,16 +84,21 @@ class Whitening(nn.Module):
         """Number of retained axes :math:`r`, the width of :meth:`forward`."""
         return self.components.shape[1]
 
-    def unwhitening(self) -> Tensor:
+    def unwhitening(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """The matrix that maps retained coordinates back to centred rows.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float32
+            Its precision.
 
         Returns
         -------
         Tensor of shape (rank, d)
             :math:`\\Lambda_r^{1/2} V_r^\\top`, so that :math:`s = z M` on the
-            data's subspace; float32.
+            data's subspace.
         """
-        return (self.std[:, None] * self.components.T).float()
+        return (self.std[:, None] * self.components.T).to(dtype)
 
     def _cast(self, name: str, like: Tensor) -> Tensor:
         return getattr(self, name).to(dtype=like.dtype)
