@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from sk_ebm._state import register
-from sk_ebm.compose._base import BaseComposition
+from sk_ebm.compose._base import BaseComposition, shared_docs
 
 __all__ = ["EnergyMixture"]
 
 
+@shared_docs
 class EnergyMixture(BaseComposition):
     r"""Mixture of fitted energy models: a disjunction.
 
@@ -35,14 +36,7 @@ class EnergyMixture(BaseComposition):
 
     Parameters
     ----------
-    estimators : list, default=None
-        The members: fitted or unfitted sk_ebm density estimators,
-        :class:`~sk_ebm.EnergyClassifier` instances and ``(classifier,
-        label)`` concepts; a :class:`~sklearn.frozen.FrozenEstimator` is
-        unwrapped. Fitted members are used as they are (and kept by
-        :func:`~sklearn.base.clone`); unfitted ones are cloned and fitted on
-        the ``X`` (and ``y``) given to :meth:`fit`. All must agree on the
-        number of features and the device.
+    %(estimators)s
     weights : array-like of shape (n_estimators,), default=None
         Positive mixture weights :math:`w_i`, normalised to sum to one; None
         gives every member the same.
@@ -51,44 +45,30 @@ class EnergyMixture(BaseComposition):
     ais_chains : int, default=2000
         AIS chains that estimate ``log_partition_`` (when :math:`T \ne 1`)
         and the log-partition of a classifier's energy.
-    ais_temperatures : int, default=300
-        Annealing steps of each AIS chain, one MALA step each; also those of
-        the annealed sampler.
-    sample_init : {"anneal", "base", "members"}, default="anneal"
-        Where :meth:`sample` starts its chains before resampling them by
-        their importance weights: AIS from the members' Gaussian mixture
-        (``"anneal"``), that mixture half widened 1.5 times (``"base"``), or
-        the members' own samples (``"members"``), as in
-        :class:`EnergyProduct`.
-    sample_steps : int, default=50
-        MALA steps applied to the resampled chains.
-    random_state : int, RandomState instance or None, default=None
-        Seeds AIS in :meth:`fit`; the same int gives the same
-        ``log_partition_`` on the CPU.
+    %(sampling)s
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        The fitted members, in the order of ``estimators``.
-    n_estimators_ : int
-        Number of members.
-    member_log_partitions_ : ndarray of shape (n_estimators_,)
-        Each member's log-partition :math:`\log Z_i`: its ``log_partition_``,
-        or an AIS estimate for a classifier's energy.
+    %(members_attributes)s
     log_partition_ : float
         Log-partition of the composed energy: 0 for :math:`T = 1`, else an
         AIS estimate, so that ``score_samples(X) == -energy(X) -
         log_partition_``.
     log_partition_std_ : float
         Its standard error (0 for :math:`T = 1`).
-    n_features_in_ : int
-        Number of features of the members.
-    feature_names_in_ : ndarray of str
-        Defined when the members were fitted on string feature names.
+    %(features_attributes)s
 
     See Also
     --------
     EnergyProduct : The conjunction (and negation) of fitted energy models.
+
+    Notes
+    -----
+    AIS and the samplers start from the mixture of the members' Gaussians
+    (the classical density inside each energy), tempered as the energies
+    are, :math:`\sum_i \pi_i \mathcal N(\mu_i, T \Sigma_i)`, and work in
+    the coordinates in which its mean and covariance are those of a standard
+    normal.
 
     References
     ----------

@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 
 from sk_ebm._state import register
-from sk_ebm.compose._base import BaseComposition
+from sk_ebm.compose._base import BaseComposition, shared_docs
 
 __all__ = ["EnergyProduct"]
 
 
+@shared_docs
 class EnergyProduct(BaseComposition):
     r"""Product of fitted energy models: a conjunction, or a negation.
 
@@ -47,15 +48,7 @@ class EnergyProduct(BaseComposition):
 
     Parameters
     ----------
-    estimators : list, default=None
-        The members: fitted or unfitted sk_ebm density estimators,
-        :class:`~sk_ebm.EnergyClassifier` instances and ``(classifier,
-        label)`` concepts; a :class:`~sklearn.frozen.FrozenEstimator` is
-        unwrapped. Fitted members are used as they are (and kept by
-        :func:`~sklearn.base.clone`, as a ``FrozenEstimator`` is); unfitted
-        ones are cloned and fitted on the ``X`` (and ``y``) given to
-        :meth:`fit`. All must agree on the number of features and the
-        device.
+    %(estimators)s
     weights : array-like of shape (n_estimators,), default=None
         The weights :math:`w_i`, one per member, of any sign; None gives 1
         to every member.
@@ -64,44 +57,17 @@ class EnergyProduct(BaseComposition):
     ais_chains : int, default=2000
         AIS chains that estimate ``log_partition_`` (and the log-partition of
         a classifier's energy).
-    ais_temperatures : int, default=300
-        Annealing steps of each AIS chain, one MALA step each; also those of
-        the annealed sampler.
-    sample_init : {"anneal", "base", "members"}, default="anneal"
-        Where :meth:`sample` starts its chains before resampling them by
-        their importance weights: ``"anneal"`` runs AIS from the members'
-        Gaussian product to the composed density (``max(2 n_samples, 1024)``
-        chains); ``"base"`` draws from that Gaussian, half of it widened 1.5
-        times; ``"members"`` draws from the members with positive weights (in
-        equal shares) with their own samplers, weighted against the mixture
-        of their normalised densities (the naive "sample one, reweight by
-        the other"). ``benchmarks/bench_composition.py`` measures them.
-    sample_steps : int, default=50
-        MALA steps applied to the resampled chains.
-    random_state : int, RandomState instance or None, default=None
-        Seeds AIS in :meth:`fit`; the same int gives the same
-        ``log_partition_`` on the CPU. Unfitted members keep their own
-        ``random_state``.
+    %(sampling)s
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        The fitted members, in the order of ``estimators`` (a concept's
-        classifier for a pair); members given fitted are the same objects.
-    n_estimators_ : int
-        Number of members.
-    member_log_partitions_ : ndarray of shape (n_estimators_,)
-        Each member's own log-partition: its ``log_partition_``, or an AIS
-        estimate for a classifier's energy.
+    %(members_attributes)s
     log_partition_ : float
         AIS estimate of :math:`\log Z = \log \int e^{-E(x)} dx`, in the data's
         units, so that ``score_samples(X) == -energy(X) - log_partition_``.
     log_partition_std_ : float
         Its standard error.
-    n_features_in_ : int
-        Number of features of the members.
-    feature_names_in_ : ndarray of str
-        Defined when the members were fitted on string feature names.
+    %(features_attributes)s
 
     See Also
     --------
