@@ -6,16 +6,16 @@ Fits ``EnergyDensityEstimator()`` (defaults) to one of the toy distributions of
 baselines (``KernelDensity`` with the bandwidth chosen by 5-fold cross-validation,
 ``GaussianMixture`` with the number of components chosen by BIC), the annealed
 importance sampling (AIS) estimate of log Z with its standard error and the fit
-time, then saves a PNG with the data, the learned density, samples drawn from
-it and the train / validation log-likelihood curves.
+time, then saves a PNG with the learned density over the data, samples drawn
+from it, the KDE's density and the train / validation log-likelihood curves.
 
 Then fits ``EnergyClassifier()`` (JEM) and its softmax baseline
 (``generative_weight=0``, same network and loop) on 1 000 digits, prints accuracy,
 log-loss and expected calibration error, and the AUROC of detecting noise and
 inverted digits as out-of-distribution (in-distribution = positive) with the
 EBM's log p(x) against the baseline's maximum softmax probability. The PNG gets a
-second row: both reliability diagrams, the log p(x) histograms and
-class-conditional samples.
+second row: both reliability diagrams, the log p(x) densities and
+class-conditional samples. Every panel is a Display of :mod:`sk_ebm.plotting`.
 
 Run::
 
@@ -38,14 +38,21 @@ matplotlib.use("Agg")  # headless: only write the PNG
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import log_loss
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
 
 from sk_ebm import EnergyClassifier, EnergyDensityEstimator
 from sk_ebm.datasets import TOYS
-from sk_ebm.metrics import expected_calibration_error, reliability_diagram_bins
+from sk_ebm.metrics import expected_calibration_error, ood_auroc
+from sk_ebm.plotting import (
+    EnergyLandscapeDisplay,
+    OODScoreDisplay,
+    ReliabilityDisplay,
+    SampleGridDisplay,
+    TrainingCurveDisplay,
+)
 
 
 def parse_args(argv=None):
@@ -136,55 +143,26 @@ def run_density(args):
 
 
 def plot_density(result, axes, toy, seed):
-    """Data, learned density, samples and learning curves on four axes."""
+    """EBM density with the data, with its samples, KDE's density, curves."""
     X, ebm = result["X"], result["ebm"]
-    low, high = X.min(axis=0), X.max(axis=0)
-    center, half = (low + high) / 2, 0.55 * (high - low).max() + 0.3
-    xs = np.linspace(center[0] - half, center[0] + half, 200)
-    ys = np.linspace(center[1] - half, center[1] + half, 200)
-    xx, yy = np.meshgrid(xs, ys)
-    density = np.exp(ebm.score_samples(np.column_stack([xx.ravel(), yy.ravel()])))
-    samples = ebm.sample(1000, random_state=seed)
-
-    ax_data, ax_density, ax_samples, ax_curves = axes
-    ax_data.scatter(X[:, 0], X[:, 1], s=2, color="k", alpha=0.4)
-    ax_data.set_title(f"{toy}: {len(X)} training points")
-    image = ax_density.imshow(
-        density.reshape(xx.shape),
-        origin="lower",
-        extent=(xs[0], xs[-1], ys[0], ys[-1]),
-        cmap="magma",
+    ax_data, ax_samples, ax_kde, ax_curves = axes
+    landscape = EnergyLandscapeDisplay.from_estimator(
+        ebm, X, n_samples=1000, random_state=seed, show_data=True, ax=ax_data
     )
-    plt.colorbar(image, ax=ax_density, fraction=0.046, pad=0.04)
-    ax_density.set_title("learned density exp(score_samples)")
-    ax_samples.scatter(samples[:, 0], samples[:, 1], s=2, color="C0", alpha=0.6)
-    ax_samples.set_title("1000 samples from sample()")
-    for ax in (ax_data, ax_density, ax_samples):
-        ax.set_xlim(xs[0], xs[-1])
-        ax.set_ylim(ys[0], ys[-1])
-        ax.set_aspect("equal")
+    ax_data.set_title(f"{toy}: EBM density and {len(X)} training points")
+    landscape.plot(ax=ax_samples, show_data=False)
+    ax_samples.set_title("EBM density and 1000 samples from sample()")
+    kde = EnergyLandscapeDisplay.from_estimator(result["kde"], X, ax=ax_kde)
+    ax_kde.set_title(f"KernelDensity (bandwidth={result['kde'].bandwidth:.3g})")
+    for display in (landscape, kde):
+        display.ax_.set_aspect("equal")
 
-    history = ebm.net_.history
-    train = np.array(history[:, "train_log_likelihood"])
-    valid = np.array(history[:, "valid_log_likelihood"])
-    epochs = np.arange(1, len(history) + 1)
-    best = int(epochs[np.argmax(valid)])
-    ax_curves.plot(epochs, train, label="train")
-    ax_curves.plot(epochs, valid, label="validation")
-    ax_curves.axvline(best, color="k", linestyle="--", label=f"best epoch ({best})")
+    curves = TrainingCurveDisplay.from_estimator(ebm, ax=ax_curves)
     scores = result["test_log_likelihood"]
     for key, color in (("EBM", "C4"), ("KDE", "C2"), ("GMM", "C3")):
         ax_curves.axhline(scores[key], color=color, linestyle=":", label=f"{key} test")
-    ax_curves.set_xlabel("epoch")
-    ax_curves.set_ylabel("mean log-likelihood (nats)")
-    ax_curves.set_title("EBM training curves")
-    ax_curves.legend(fontsize="small", loc="lower right")
-
-
-def ood_auroc(score_in, score_out):
-    """AUROC with the in-distribution rows as the positive class."""
-    labels = np.r_[np.ones(len(score_in)), np.zeros(len(score_out))]
-    return roc_auc_score(labels, np.r_[score_in, score_out])
+    curves.ax_.set_title("EBM training curves")
+    curves.ax_.legend(fontsize="small", loc="lower right")
 
 
 def run_classifier(args):
@@ -229,44 +207,34 @@ def run_classifier(args):
 
 
 def plot_classifier(result, axes, seed):
-    """Reliability diagrams, log p(x) histograms and conditional samples."""
+    """Reliability diagrams, log p(x) densities and conditional samples."""
     X_test, y_test = result["X_test"], result["y_test"]
     for ax, (name, clf) in zip(axes[:2], result["models"].items(), strict=True):
-        proba = clf.predict_proba(X_test)
-        bins = reliability_diagram_bins(y_test, proba, n_bins=10)
-        centers = (bins.bin_edges[:-1] + bins.bin_edges[1:]) / 2
-        ax.bar(centers, np.nan_to_num(bins.accuracy), width=0.1, edgecolor="k")
-        ax.plot([0, 1], [0, 1], "k--")
-        ece = expected_calibration_error(y_test, proba)
-        ax.set_title(f"{name}\nECE = {ece:.3f}")
-        ax.set_xlabel("confidence")
-        ax.set_ylabel("accuracy")
+        ReliabilityDisplay.from_estimator(clf, X_test, y_test, n_bins=10, ax=ax)
+        ax.set_title(name)
     jem = result["models"]["EnergyClassifier() (JEM)"]
-    ax = axes[2]
-
-    def signed_log(scores):
-        # Outliers score hundreds of thousands of nats below the digits (they
-        # leave the digits' subspace): a signed log scale shows both.
-        return np.sign(scores) * np.log10(1 + np.abs(scores))
-
-    bins = np.linspace(-6, 3, 60)
-    ax.hist(signed_log(jem.score_samples(X_test)), bins, alpha=0.6, label="test digits")
-    for name, X_out in result["ood"].items():
-        ax.hist(signed_log(jem.score_samples(X_out)), bins, alpha=0.6, label=name)
-    ax.set_xlabel("sign(s) log10(1 + |s|), s = score_samples = log p(x) + const")
-    ax.set_title("JEM: in- vs out-of-distribution")
-    ax.legend(fontsize="small")
-    samples = np.stack([jem.sample(2, y=k, random_state=seed) for k in range(10)])
-    # Two samples of each class in a column: classes 0-4 above, 5-9 below,
-    # framed by a blank pixel, in a near-square mosaic that shows them large.
-    mosaic = np.zeros((4 * 9 + 1, 5 * 9 + 1))
-    for k in range(10):
-        for j in range(2):
-            row, col = 9 * (2 * (k // 5) + j) + 1, 9 * (k % 5) + 1
-            mosaic[row : row + 8, col : col + 8] = samples[k, j].reshape(8, 8)
-    axes[3].imshow(np.clip(mosaic, 0, 16), cmap="gray_r")
-    axes[3].set_title("p(x | y) samples: 0-4 above, 5-9 below")
-    axes[3].axis("off")
+    # Outliers score hundreds of thousands of nats below the digits (they leave
+    # the digits' subspace): the Display piles them up at the left edge.
+    OODScoreDisplay.from_estimator(
+        jem,
+        X_test,
+        result["ood"],
+        name="JEM: in- vs out-of-distribution",
+        ax=axes[2],
+        log_scale=True,
+    )
+    axes[2].set_xlabel("score_samples = log p(x) + const (lower ones at the edge)")
+    SampleGridDisplay.from_estimator(
+        jem,
+        image_shape=(8, 8),
+        n_samples=4,
+        random_state=seed,
+        vmin=0,
+        vmax=16,
+        classes_along="columns",
+        name="p(x | y) samples, one column per class",
+        ax=axes[3],
+    )
 
 
 def main(argv=None):

@@ -232,8 +232,12 @@ def test_ood_kde_roc_and_clipping(scores):
     assert display.ax_roc_.get_xlabel().startswith("false-positive rate")
     # The "auto" range piles the far scores at the left edge.
     auto = OODScoreDisplay.from_predictions(scores_in, -1e6 + scores_in)
-    assert auto.bin_edges_[0] > -20
+    low = np.percentile(scores_in, 5)
+    assert auto.bin_edges_[0] == pytest.approx(low - (scores_in.max() - low))
     assert "clipped" in auto.ax_.get_xlabel()
+    assert auto.ax_.get_yscale() == "linear"
+    logged = OODScoreDisplay.from_predictions(scores_in, scores_out, log_scale=True)
+    assert logged.ax_.get_yscale() == "log"
 
 
 def test_ood_errors(scores):
@@ -397,6 +401,16 @@ def test_sample_grid_per_class(digits):
     np.testing.assert_allclose(display.mosaic_[9:17, 9:17], first)
     assert display.image_.get_clim() == (0, 16)
     assert display.ax_.get_title() == "samples of EnergyClassifier"
+    across = display.plot(classes_along="columns")
+    assert across.mosaic_.shape == (4 * 9 - 1, 3 * 9 - 1)
+    np.testing.assert_allclose(across.mosaic_[9:17, 9:17], first)
+    assert [t.get_text() for t in across.ax_.get_xticklabels()] == [
+        "y = 0",
+        "y = 1",
+        "y = 2",
+    ]
+    with pytest.raises(ValueError, match="classes_along must be"):
+        display.plot(classes_along="diagonal")
 
 
 def test_sample_grid_of_a_density_and_errors(density):

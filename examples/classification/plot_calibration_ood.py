@@ -29,11 +29,10 @@ and the class-conditional samples of the energy-based model.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sk_ebm import EnergyClassifier
-from sk_ebm.metrics import expected_calibration_error, reliability_diagram_bins
+from sk_ebm.plotting import OODScoreDisplay, ReliabilityDisplay, SampleGridDisplay
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -56,35 +55,20 @@ for name, model in models.items():
 #
 # A classifier is calibrated when, among the test images predicted with
 # confidence (largest class probability) around :math:`c`, a fraction :math:`c`
-# is classified correctly. :func:`~sk_ebm.metrics.reliability_diagram_bins`
-# bins the confidences; each bar is the accuracy in its bin, and a calibrated
-# model has its bars on the diagonal. The expected calibration error (ECE) is
-# the mean gap between the bars and the diagonal, weighted by the number of
-# images in each bin. Bars above the diagonal mean under-confidence, bars below
-# it over-confidence; most test images fall in the last bin, so the sparsely
+# is classified correctly. :class:`~sk_ebm.plotting.ReliabilityDisplay` bins
+# the confidences with :func:`~sk_ebm.metrics.reliability_diagram_bins`; each
+# bar is the accuracy in its bin, the hatched red bar its gap to the bin's mean
+# confidence, and a calibrated model has its bars on the diagonal. The expected
+# calibration error (ECE) is the mean gap, weighted by the number of images in
+# each bin (the gray bars, right axis); the maximum calibration error (MCE) is
+# the largest. Bars above the diagonal mean under-confidence, bars below it
+# over-confidence; most test images fall in the last bin, so the sparsely
 # filled bins of low confidence are noisy.
-fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
 for ax, (name, model) in zip(axes, models.items(), strict=True):
-    proba = model.predict_proba(X_test)
-    bins = reliability_diagram_bins(y_test, proba, n_bins=15, labels=model.classes_)
-    ece = expected_calibration_error(y_test, proba, n_bins=15, labels=model.classes_)
-    edges = bins.bin_edges
-    nonempty = bins.count > 0
-    ax.bar(
-        edges[:-1][nonempty],
-        bins.accuracy[nonempty],
-        width=np.diff(edges)[nonempty],
-        align="edge",
-        edgecolor="black",
-        label="accuracy",
+    ReliabilityDisplay.from_estimator(
+        model, X_test, y_test, n_bins=15, name=name, ax=ax, histogram=True
     )
-    ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (largest class probability)")
-    ax.set_title(f"{name}\nECE = {ece:.3f}")
-axes[0].set_ylabel("accuracy in the bin")
-axes[0].legend(loc="upper left")
 fig.tight_layout()
 
 # %%
@@ -97,7 +81,10 @@ fig.tight_layout()
 # uniform noise on the pixel range, digits with inverted intensities
 # (:math:`16 - x`) and digits rotated by 90 degrees. The area under the ROC
 # curve (AUROC) measures how well the score ranks the test digits above the
-# OOD inputs (1 is perfect, 0.5 is chance).
+# OOD inputs (1 is perfect, 0.5 is chance), and the FPR at 95 % TPR is the
+# share of OOD inputs accepted when 95 % of the test digits are.
+# :class:`~sk_ebm.plotting.OODScoreDisplay` draws the score densities and puts
+# both numbers in its legend.
 rng = np.random.RandomState(0)
 ood_sets = {
     "uniform noise": rng.uniform(0, 16, size=X_test.shape),
@@ -108,25 +95,12 @@ ood_sets = {
 }
 jem = models["JEM (generative_weight=0.1)"]
 softmax = models["softmax (generative_weight=0)"]
-scores_in = jem.score_samples(X_test)
-scores_ood = {name: jem.score_samples(X_ood) for name, X_ood in ood_sets.items()}
-
-all_scores = np.concatenate([scores_in, *scores_ood.values()])
-bins = np.linspace(all_scores.min(), all_scores.max(), 60)
-fig, ax = plt.subplots(figsize=(8, 4))
-ax.hist(scores_in, bins=bins, alpha=0.7, label="test digits")
-for name, scores in scores_ood.items():
-    labels = np.r_[np.ones(len(scores_in)), np.zeros(len(scores))]
-    auroc = roc_auc_score(labels, np.r_[scores_in, scores])
-    ax.hist(
-        scores, bins=bins, histtype="step", lw=2, label=f"{name} (AUROC {auroc:.3f})"
-    )
-ax.set_yscale("log")
-ax.set_xlabel("score_samples = log p(x) + log Z")
-ax.set_ylabel("number of images")
-ax.set_title("JEM: log-density of test digits and of OOD inputs")
-ax.legend(loc="upper left")
-fig.tight_layout()
+display = OODScoreDisplay.from_estimator(
+    jem, X_test, ood_sets, name="JEM: score_samples = log p(x) + log Z", log_scale=True
+)
+display.ax_.set_xlabel("score_samples (lower scores piled up at the left edge)")
+display.figure_.set_size_inches(8, 4)
+display.figure_.tight_layout()
 
 # %%
 # The softmax classifier has no log-density worth the name: its largest class
@@ -134,12 +108,15 @@ fig.tight_layout()
 # these inputs than on the test digits: networks with asymptotically linear
 # activations (here SiLU) grow more confident far from the data. Its AUROC is
 # then below 0.5, often close to 0.
-for name, X_ood in ood_sets.items():
-    confidence_in = softmax.predict_proba(X_test).max(1)
-    confidence_ood = softmax.predict_proba(X_ood).max(1)
-    labels = np.r_[np.ones(len(X_test)), np.zeros(len(X_ood))]
-    auroc = roc_auc_score(labels, np.r_[confidence_in, confidence_ood])
-    print(f"softmax, max probability, {name}: AUROC {auroc:.3f}")
+confidence_in = softmax.predict_proba(X_test).max(axis=1)
+confidence_ood = {
+    name: softmax.predict_proba(X_ood).max(axis=1) for name, X_ood in ood_sets.items()
+}
+display = OODScoreDisplay.from_predictions(
+    confidence_in, confidence_ood, range=(0, 1), name="softmax: max probability"
+)
+display.figure_.set_size_inches(8, 4)
+display.figure_.tight_layout()
 
 # %%
 # Class-conditional samples
@@ -150,15 +127,15 @@ for name, X_ood in ood_sets.items():
 # These short chains find inputs that the classifier assigns to the class with
 # high confidence; on 1 000 training images they look like rough digits rather
 # than faithful ones. Pixels are shown clipped to the data range [0, 16].
-classes = [0, 3, 7]
-fig, axes = plt.subplots(len(classes), 8, figsize=(8, 1.1 * len(classes)))
-for row, k in zip(axes, classes, strict=True):
-    samples = jem.sample(8, y=k, random_state=0)
-    for ax, image in zip(row, samples, strict=True):
-        ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=16)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    row[0].set_ylabel(f"y = {k}", rotation=0, labelpad=18)
-fig.suptitle("Samples of p(x | y) from the JEM model")
-fig.tight_layout()
+display = SampleGridDisplay.from_estimator(
+    jem,
+    image_shape=(8, 8),
+    n_samples=8,
+    classes=[0, 3, 7],
+    random_state=0,
+    vmin=0,
+    vmax=16,
+    name="Samples of p(x | y) from the JEM model",
+)
+display.figure_.set_size_inches(8, 3.4)
 plt.show()

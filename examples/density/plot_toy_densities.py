@@ -113,46 +113,44 @@ for name, (_, X_test) in data.items():
 # Learned densities and samples
 # -----------------------------
 #
-# Each row shows one toy: the training data, the density learned by the
-# energy-based model, 1 000 samples drawn from it with
-# :meth:`~sk_ebm.EnergyDensityEstimator.sample`, and the densities of the kernel
-# density estimate and of the Gaussian mixture. Densities are ``exp`` of
-# ``score_samples`` on a 200 x 200 grid; each panel has its own colour scale.
+# Each row shows one toy: the density learned by the energy-based model over
+# the training data, the same density with 1 000 samples drawn from it by
+# :meth:`~sk_ebm.EnergyDensityEstimator.sample`, and the densities of the
+# kernel density estimate and of the Gaussian mixture. Each panel is an
+# :class:`~sk_ebm.plotting.EnergyLandscapeDisplay`: ``exp`` of
+# ``score_samples`` on a 100 x 100 grid over the data's range, with its own
+# colour scale; it takes any estimator with ``score_samples``.
 import matplotlib.pyplot as plt
 
-limit = 5.0
-grid_1d = np.linspace(-limit, limit, 200)
-xx, yy = np.meshgrid(grid_1d, grid_1d)
-grid = np.column_stack([xx.ravel(), yy.ravel()])
-extent = (-limit, limit, -limit, limit)
+from sk_ebm.plotting import EnergyLandscapeDisplay
 
-columns = ["data", "EBM density", "EBM samples", "KDE density", "GMM density"]
+columns = ["EBM density, data", "EBM samples", "KDE density", "GMM density"]
 fig, axes = plt.subplots(
-    len(TOYS), len(columns), figsize=(2.4 * len(columns), 2.4 * len(TOYS))
+    len(TOYS), len(columns), figsize=(2.6 * len(columns), 2.4 * len(TOYS))
 )
 for row, (name, (X_train, _)) in enumerate(data.items()):
-    ebm = models[name]["EBM"]
-    panels = {
-        "data": X_train[:1000],
-        "EBM density": ebm,
-        "EBM samples": ebm.sample(1000, random_state=0),
-        "KDE density": models[name]["KDE"],
-        "GMM density": models[name]["GMM"],
-    }
-    for ax, (title, content) in zip(axes[row], panels.items(), strict=True):
-        if isinstance(content, np.ndarray):
-            ax.scatter(content[:, 0], content[:, 1], s=1, color="k", alpha=0.5)
-        else:
-            density = np.exp(content.score_samples(grid)).reshape(xx.shape)
-            ax.imshow(density, origin="lower", extent=extent, cmap="magma")
-        ax.set_xlim(-limit, limit)
-        ax.set_ylim(-limit, limit)
+    ebm, kde, gmm = models[name].values()
+    landscape = EnergyLandscapeDisplay.from_estimator(
+        ebm,
+        X_train[:1000],
+        show_data=True,
+        n_samples=1000,
+        random_state=0,
+        colorbar=False,
+        ax=axes[row, 0],
+    )
+    landscape.plot(ax=axes[row, 1], show_data=False, colorbar=False)
+    for ax, model in zip(axes[row, 2:], (kde, gmm), strict=True):
+        EnergyLandscapeDisplay.from_estimator(
+            model, X_train[:1000], colorbar=False, ax=ax
+        )
+    for column, ax in enumerate(axes[row]):
+        ax.set(xticks=[], yticks=[], xlabel="", ylabel=name if column == 0 else "")
         ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
         if row == 0:
-            ax.set_title(title)
-    axes[row, 0].set_ylabel(name)
+            ax.set_title(columns[column])
 fig.tight_layout()
 
 # %%
@@ -174,21 +172,14 @@ fig.tight_layout()
 # log-likelihood has not improved for ``n_iter_no_change`` epochs, and the
 # weights of the best validation epoch are restored: the final model is the one
 # marked by the dashed line, not the one of the last epoch.
-name = "two spirals"
-history = models[name]["EBM"].net_.history
-train_ll = np.array(history[:, "train_log_likelihood"])
-valid_ll = np.array(history[:, "valid_log_likelihood"])
-epochs = np.arange(1, len(history) + 1)
-best = epochs[np.argmax(valid_ll)]
+# :class:`~sk_ebm.plotting.TrainingCurveDisplay` draws them from the estimator.
+from sk_ebm.plotting import TrainingCurveDisplay
 
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.plot(epochs, train_ll, label="train")
-ax.plot(epochs, valid_ll, label="validation")
-ax.axvline(best, color="k", linestyle="--", label=f"best epoch ({best})")
-ax.set_xlabel("epoch")
-ax.set_ylabel("mean log-likelihood (nats)")
-ax.set_title(f"EnergyDensityEstimator on {name}")
-ax.legend()
-fig.tight_layout()
+name = "two spirals"
+display = TrainingCurveDisplay.from_estimator(
+    models[name]["EBM"], name=f"EnergyDensityEstimator on {name}"
+)
+display.figure_.set_size_inches(6, 4)
+display.figure_.tight_layout()
 
 plt.show()

@@ -38,11 +38,16 @@ rows as the positive class.
 # persistent contrastive divergence above 10 features. Annealed importance
 # sampling only estimates the constant :math:`\log Z`, which does not change
 # the order of the scores, so a short run of it suffices here.
+#
+# :class:`~sk_ebm.plotting.OODScoreDisplay` draws, for one detector, the
+# density of its scores on the test rows and on each OOD set, its threshold
+# ``offset_`` (dashed) when it has one, the AUROC and the FPR at 95 % TPR of
+# each OOD set in the legend, and, with ``roc=True``, the ROC curves.
+# Far-away rows can score orders of magnitude below the test rows; they are
+# piled up at the left edge so that the test rows stay visible.
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.datasets import load_digits, load_wine
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import roc_curve
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -53,7 +58,7 @@ from sk_ebm import (
     NCEDensityEstimator,
     OODDetector,
 )
-from sk_ebm.metrics import fpr_at_tpr, ood_auroc
+from sk_ebm.plotting import OODScoreDisplay
 
 
 def make_detectors():
@@ -72,58 +77,29 @@ def make_detectors():
     }
 
 
-def plot_histograms(detectors, X_in, ood_sets, title):
-    """One panel per detector: scores of the test rows and of each OOD set."""
-    fig, axes = plt.subplots(1, len(detectors), figsize=(3.2 * len(detectors), 3.2))
-    for ax, (name, detector) in zip(axes, detectors.items(), strict=True):
-        scores_in = detector.score_samples(X_in)
-        scores_out = {k: detector.score_samples(X) for k, X in ood_sets.items()}
-        # Far-away rows can score orders of magnitude lower than the test rows;
-        # they are piled up at the left edge so that the test rows stay visible.
-        low, high = np.percentile(scores_in, [5, 100])
-        low -= high - low
-        high = max(high, *(s.max() for s in scores_out.values()))
-        bins = np.linspace(low, high, 40)
-        ax.hist(np.clip(scores_in, low, high), bins=bins, alpha=0.6, label="test")
-        for ood_name, scores in scores_out.items():
-            ax.hist(
-                np.clip(scores, low, high),
-                bins=bins,
-                histtype="step",
-                lw=2,
-                label=f"{ood_name} ({ood_auroc(scores_in, scores):.3f})",
-            )
-        if hasattr(detector, "offset_"):
-            ax.axvline(detector.offset_, color="k", ls="--", lw=1, label="offset_")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("score_samples (lower ones at the left edge)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, title="(AUROC)", title_fontsize=7)
-    axes[0].set_ylabel("number of rows")
-    fig.suptitle(title)
-    fig.tight_layout()
-
-
-def plot_roc(detectors, X_in, ood_sets, title):
-    """One panel per OOD set: the ROC curve of every detector."""
+def plot_detectors(detectors, X_in, ood_sets, title):
+    """One column per detector: its score densities above, its ROC curves below."""
     fig, axes = plt.subplots(
-        1, len(ood_sets), figsize=(4.5 * len(ood_sets), 4.2), squeeze=False
+        2, len(detectors), figsize=(3.4 * len(detectors), 6.6), squeeze=False
     )
-    for ax, (ood_name, X_out) in zip(axes[0], ood_sets.items(), strict=True):
-        y_true = np.r_[np.ones(len(X_in)), np.zeros(len(X_out))]
-        for name, detector in detectors.items():
-            scores_in = detector.score_samples(X_in)
-            scores_out = detector.score_samples(X_out)
-            fpr, tpr, _ = roc_curve(y_true, np.r_[scores_in, scores_out])
-            auroc = ood_auroc(scores_in, scores_out)
-            fpr95 = fpr_at_tpr(scores_in, scores_out, tpr=0.95)
-            ax.plot(fpr, tpr, label=f"{name}: {auroc:.3f}, {fpr95:.2f}")
-        ax.plot([0, 1], [0, 1], "k:", lw=1)
-        ax.axhline(0.95, color="gray", lw=0.5)
-        ax.set_xlabel("false-positive rate (OOD rows accepted)")
-        ax.set_ylabel("true-positive rate (test rows accepted)")
-        ax.set_title(f"{title}: {ood_name}", fontsize=10)
-        ax.legend(fontsize=7, loc="lower right", title="AUROC, FPR at 95 % TPR")
+    for column, (name, detector) in zip(axes.T, detectors.items(), strict=True):
+        display = OODScoreDisplay.from_estimator(
+            detector,
+            X_in,
+            ood_sets,
+            name=name,
+            ax=column[0],
+            roc=True,
+            roc_ax=column[1],
+        )
+        display.ax_.title.set_fontsize(9)
+        for ax in column:
+            ax.tick_params(labelsize=7)
+            ax.xaxis.label.set_fontsize(7)
+            ax.yaxis.label.set_fontsize(7)
+            for text in ax.get_legend().get_texts():
+                text.set_fontsize(6)
+    fig.suptitle(title)
     fig.tight_layout()
 
 
@@ -143,8 +119,7 @@ X_train, X_test, y_train, _ = train_test_split(
 )
 wine_ood = {"cultivar 1": X[held_out]}
 wine = {name: d.fit(X_train, y_train) for name, d in make_detectors().items()}
-plot_histograms(wine, X_test, wine_ood, "Wine: scores of the test rows and of OOD rows")
-plot_roc(wine, X_test, wine_ood, "Wine")
+plot_detectors(wine, X_test, wine_ood, "Wine: test rows against cultivar 1")
 
 # %%
 # The two density estimators rank most wines of cultivar 1 below the test
@@ -173,8 +148,7 @@ digits = {
     name: d.fit(X_train[known_train], y_train[known_train])
     for name, d in make_detectors().items()
 }
-plot_histograms(digits, X_in, digits_ood, "Digits 0-4: scores of test and OOD images")
-plot_roc(digits, X_in, digits_ood, "Digits 0-4")
+plot_detectors(digits, X_in, digits_ood, "Digits 0-4: test images against OOD images")
 
 # %%
 # Unseen digits are the hard case: they share strokes with the training

@@ -21,13 +21,14 @@ them with their probability, and its 90 % interval covers what it should.
 # ---------------
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import PowerNorm
+from scipy.stats import norm
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 
 from sk_ebm import EnergyRegressor
 from sk_ebm.datasets import inverse_sine_log_density, make_inverse_sine
 from sk_ebm.metrics import interval_coverage
+from sk_ebm.plotting import ConditionalDensityDisplay
 
 X, y = make_inverse_sine(2000, random_state=0)
 X_test, y_test = make_inverse_sine(2000, random_state=1)
@@ -58,36 +59,27 @@ print(
 # %%
 # The conditional density, its modes and its 90 % band
 # ----------------------------------------------------
-x_grid = np.linspace(X.min(), X.max(), 200)
-y_grid = np.linspace(*ebm.y_range_, 200)
-xx, yy = np.meshgrid(x_grid, y_grid)
-density = np.exp(ebm.log_likelihood(xx.reshape(-1, 1), yy.ravel())).reshape(xx.shape)
-modes, masses = ebm.predict_modes(x_grid[:, None], max_modes=3)
-band = ebm.predict_interval(x_grid[:, None], coverage=0.9)
-mean, std = gpr.predict(x_grid[:, None], return_std=True)
-
+#
+# :class:`~sk_ebm.plotting.ConditionalDensityDisplay` draws
+# :math:`p(y \mid x)` as a heat map on a power colour scale (so that the faint
+# branches show next to the sharp ones), the modes of each column, sized by
+# their probability, and the equal-tailed 90 % interval. The Gaussian process's
+# predictive distribution goes through the same Display, built from its
+# densities on the same grid, so that the two pictures compare.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-# A power scale shows the low branches next to the sharp ones.
-axes[0].pcolormesh(xx, yy, density, cmap="magma", shading="auto", norm=PowerNorm(0.4))
-for k in range(3):
-    axes[0].scatter(
-        x_grid,
-        modes[:, k],
-        s=1 + 6 * np.nan_to_num(masses[:, k]),
-        c="cyan",
-        label="modes (size: mass)" if k == 0 else None,
-    )
-axes[0].plot(x_grid, band, "w--", lw=1)
-axes[0].set_title("EnergyRegressor: p(y | x), modes, 90 % interval")
-axes[1].scatter(X[:, 0], y, s=2, c="gray", alpha=0.5)
-axes[1].plot(x_grid, mean, "C0")
-axes[1].fill_between(
-    x_grid, mean - 1.645 * std, mean + 1.645 * std, alpha=0.3, label="GP 90 % band"
+display = ConditionalDensityDisplay.from_estimator(
+    ebm, X, y, ax=axes[0], title="EnergyRegressor: p(y | x), modes, 90 % interval"
 )
-axes[1].set_title("GaussianProcessRegressor: one Gaussian per input")
-for ax in axes:
-    ax.set_xlabel("x")
-    ax.legend(loc="upper left", fontsize="small")
-axes[0].set_ylabel("y")
+x_grid, y_grid = display.x_grid, display.y_grid
+mean, std = gpr.predict(x_grid[:, None], return_std=True)
+ConditionalDensityDisplay(
+    x_grid,
+    y_grid,
+    norm.pdf(y_grid[:, None], loc=mean, scale=std),
+    modes=mean[:, None],
+    interval=np.column_stack([mean - 1.645 * std, mean + 1.645 * std]),
+    coverage=0.9,
+    data=display.data,
+).plot(ax=axes[1], title="GaussianProcessRegressor: one Gaussian per input")
 fig.tight_layout()
 plt.show()

@@ -15,6 +15,24 @@ from ._base import check_1d, check_method, estimator_name, feature_grid, get_axe
 __all__ = ["ConditionalDensityDisplay"]
 
 
+def _log_density(estimator, rows, y_grid):
+    r"""``log p(y_grid[j] | rows[i])`` in ``[i, j]``.
+
+    ``log_likelihood`` integrates :math:`Z(x)` over a quadrature grid for
+    every pair; with the unnormalised ``energy(X, y)`` it is needed once per
+    row: :math:`\log p(y \mid x) = -E(x, y) + c(x)`, with :math:`c(x)` read
+    off one target.
+    """
+    pairs_x = np.repeat(rows, len(y_grid), axis=0)
+    pairs_y = np.tile(y_grid, len(rows))
+    if not callable(getattr(estimator, "energy", None)):
+        return estimator.log_likelihood(pairs_x, pairs_y).reshape(len(rows), -1)
+    anchor = np.full(len(rows), y_grid[0])
+    offset = estimator.log_likelihood(rows, anchor) + estimator.energy(rows, anchor)
+    energies = estimator.energy(pairs_x, pairs_y).reshape(len(rows), -1)
+    return offset[:, None] - energies
+
+
 class ConditionalDensityDisplay:
     r"""Heat map of a conditional density :math:`p(y \mid x)` over one feature.
 
@@ -288,15 +306,7 @@ class ConditionalDensityDisplay:
         if y is not None:
             data = np.column_stack([X[:, feature], y])
         y_grid = np.linspace(*estimator.y_range_, int(y_resolution))
-        density = (
-            np.exp(
-                estimator.log_likelihood(
-                    np.repeat(rows, len(y_grid), axis=0), np.tile(y_grid, len(rows))
-                )
-            )
-            .reshape(len(rows), len(y_grid))
-            .T
-        )
+        density = np.exp(_log_density(estimator, rows, y_grid)).T
         modes = masses = interval = None
         if max_modes:
             check_method(estimator, "predict_modes", caller)

@@ -32,13 +32,15 @@ def _auto_range(scores_in, scores_out):
     """A score range that shows the in-distribution scores in detail.
 
     Far-away rows can score orders of magnitude below the in-distribution
-    ones; the range starts at the in-distribution 1st percentile less as much
-    again as the spread above it, so the lower scores pile up at its left
-    edge instead of squeezing the in-distribution histogram into one bin.
+    ones; the range starts at the in-distribution 5th percentile less as much
+    again as the in-distribution scores spread above it, so the lower scores
+    pile up at its left edge instead of squeezing the in-distribution
+    histogram into one bin.
     """
     everything = np.concatenate([scores_in, *scores_out])
-    low, high = np.percentile(scores_in, 1), everything.max()
-    low = max(everything.min(), low - (high - low))
+    low = np.percentile(scores_in, 5)
+    low = max(everything.min(), low - (scores_in.max() - low))
+    high = everything.max()
     if low == high:
         low, high = low - 0.5, high + 0.5
     return float(low), float(high)
@@ -280,6 +282,7 @@ class OODScoreDisplay:
         range="auto",
         roc=False,
         roc_ax=None,
+        log_scale=False,
     ):
         """Score distributions of given in- and out-of-distribution scores.
 
@@ -309,6 +312,8 @@ class OODScoreDisplay:
             See :meth:`plot`.
         roc_ax : matplotlib Axes, default=None
             See :meth:`plot`.
+        log_scale : bool, default=False
+            See :meth:`plot`.
 
         Returns
         -------
@@ -325,7 +330,13 @@ class OODScoreDisplay:
             scores_in, scores_out, reports, threshold=threshold, tpr=tpr, name=name
         )
         return display.plot(
-            ax, kind=kind, bins=bins, range=range, roc=roc, roc_ax=roc_ax
+            ax,
+            kind=kind,
+            bins=bins,
+            range=range,
+            roc=roc,
+            roc_ax=roc_ax,
+            log_scale=log_scale,
         )
 
     @classmethod
@@ -343,6 +354,7 @@ class OODScoreDisplay:
         range="auto",
         roc=False,
         roc_ax=None,
+        log_scale=False,
     ):
         """Score distributions of a fitted detector on in- and OOD rows.
 
@@ -373,6 +385,8 @@ class OODScoreDisplay:
             See :meth:`plot`.
         roc_ax : matplotlib Axes, default=None
             See :meth:`plot`.
+        log_scale : bool, default=False
+            See :meth:`plot`.
 
         Returns
         -------
@@ -395,4 +409,5 @@ class OODScoreDisplay:
             range=range,
             roc=roc,
             roc_ax=roc_ax,
+            log_scale=log_scale,
         )

@@ -196,6 +196,9 @@ class ReliabilityDisplay:
             )
             self.ax_hist_.set_ylim(0, 1)
             self.ax_hist_.set_ylabel("share of predictions (gray)")
+            # The diagram over the histogram: the twin axes is drawn behind.
+            ax.set_zorder(self.ax_hist_.get_zorder() + 1)
+            ax.patch.set_visible(False)
         ax.set(
             xlim=(0, 1),
             ylim=(0, 1),

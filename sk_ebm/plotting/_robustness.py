@@ -118,7 +118,10 @@ class RobustnessCurveDisplay:
         )
         self.line_ = self.errorbar_.lines[0]
         self.chance_line_ = None
-        if chance_level is not None:
+        if (
+            chance_level is not None
+            and "chance" not in ax.get_legend_handles_labels()[1]
+        ):
             self.chance_line_ = ax.axhline(
                 chance_level, color="gray", ls=":", lw=1, label="chance"
             )

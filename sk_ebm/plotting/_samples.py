@@ -79,7 +79,16 @@ class SampleGridDisplay:
         self.labels = labels
         self.name = name
 
-    def plot(self, ax=None, *, n_cols=None, cmap="gray_r", vmin=None, vmax=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        n_cols=None,
+        cmap="gray_r",
+        vmin=None,
+        vmax=None,
+        classes_along="rows",
+    ):
         """Draw the grid.
 
         Parameters
@@ -96,6 +105,10 @@ class SampleGridDisplay:
             clipped); None uses the lowest pixel.
         vmax : float, default=None
             Pixel value of the colour map's high end; None uses the highest.
+        classes_along : {"rows", "columns"}, default="rows"
+            With ``labels``: one grid row per class, named on the left, or
+            one grid column per class, named on top (for many classes with
+            few samples each).
 
         Returns
         -------
@@ -105,15 +118,23 @@ class SampleGridDisplay:
         self.ax_, self.figure_ = get_axes(ax, "SampleGridDisplay.plot")
         samples = np.asarray(self.samples, dtype=np.float64)
         shape = _check_image_shape(self.image_shape, samples.shape[1])
+        if classes_along not in ("rows", "columns"):
+            raise ValueError(
+                f"classes_along must be 'rows' or 'columns', got {classes_along!r}."
+            )
         rows = self._rows(samples, n_cols)
         height, width = shape[:2]
         n_rows, n_cols = len(rows), max(len(row) for row in rows)
+        across = self.labels is not None and classes_along == "columns"
+        if across:
+            n_rows, n_cols = n_cols, n_rows
         mosaic = np.full(
             ((height + 1) * n_rows - 1, (width + 1) * n_cols - 1, *shape[2:]), np.nan
         )
         for i, row in enumerate(rows):
             for j, image in enumerate(row):
-                top, left = i * (height + 1), j * (width + 1)
+                r, c = (j, i) if across else (i, j)
+                top, left = r * (height + 1), c * (width + 1)
                 mosaic[top : top + height, left : left + width] = image.reshape(shape)
         if len(shape) == 3:
             low = np.nanmin(mosaic) if vmin is None else vmin
@@ -126,15 +147,21 @@ class SampleGridDisplay:
             mosaic, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest"
         )
         self.ax_.set_xticks([])
+        self.ax_.set_yticks([])
         if self.labels is not None:
-            classes = list(dict.fromkeys(np.asarray(self.labels).tolist()))
-            self.ax_.set_yticks(
-                [i * (height + 1) + (height - 1) / 2 for i in range(n_rows)],
-                [f"y = {k}" for k in classes],
-            )
-            self.ax_.tick_params(left=False)
-        else:
-            self.ax_.set_yticks([])
+            names = [
+                f"y = {k}" for k in dict.fromkeys(np.asarray(self.labels).tolist())
+            ]
+            if across:
+                self.ax_.xaxis.tick_top()
+                self.ax_.set_xticks(
+                    [c * (width + 1) + (width - 1) / 2 for c in range(n_cols)], names
+                )
+            else:
+                self.ax_.set_yticks(
+                    [r * (height + 1) + (height - 1) / 2 for r in range(n_rows)], names
+                )
+            self.ax_.tick_params(left=False, top=False)
         for spine in self.ax_.spines.values():
             spine.set_visible(False)
         if self.name is not None:
@@ -171,6 +198,7 @@ class SampleGridDisplay:
         cmap="gray_r",
         vmin=None,
         vmax=None,
+        classes_along="rows",
     ):
         """Grid of given image samples.
 
@@ -194,6 +222,8 @@ class SampleGridDisplay:
             See :meth:`plot`.
         vmax : float, default=None
             See :meth:`plot`.
+        classes_along : {"rows", "columns"}, default="rows"
+            See :meth:`plot`.
 
         Returns
         -------
@@ -203,7 +233,14 @@ class SampleGridDisplay:
         samples = check_array(samples, dtype=np.float64, input_name="samples")
         image_shape = _check_image_shape(image_shape, samples.shape[1])
         display = cls(samples, image_shape, labels=labels, name=name)
-        return display.plot(ax, n_cols=n_cols, cmap=cmap, vmin=vmin, vmax=vmax)
+        return display.plot(
+            ax,
+            n_cols=n_cols,
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            classes_along=classes_along,
+        )
 
     @classmethod
     def from_estimator(
@@ -219,6 +256,7 @@ class SampleGridDisplay:
         cmap="gray_r",
         vmin=None,
         vmax=None,
+        classes_along="rows",
     ):
         """Grid of images drawn from a fitted model's ``sample``.
 
@@ -245,6 +283,8 @@ class SampleGridDisplay:
         vmin : float, default=None
             See :meth:`plot`.
         vmax : float, default=None
+            See :meth:`plot`.
+        classes_along : {"rows", "columns"}, default="rows"
             See :meth:`plot`.
 
         Returns
@@ -283,4 +323,5 @@ class SampleGridDisplay:
             cmap=cmap,
             vmin=vmin,
             vmax=vmax,
+            classes_along=classes_along,
         )
