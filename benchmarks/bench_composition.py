@@ -227,6 +227,9 @@ def run_digits(seed, classifier_params, density_params, figure_data):
         f"(clf, {DIGIT}) alone": lambda: clf.sample(n, y=DIGIT, random_state=seed),
         "thick model alone": lambda: thick.sample(n, random_state=seed),
         "product anneal": lambda: composed.sample(n, random_state=seed),
+        "product base": lambda: composed.set_params(sample_init="base").sample(
+            n, random_state=seed
+        ),
         "product members": lambda: composed.set_params(sample_init="members").sample(
             n, random_state=seed
         ),

@@ -367,6 +367,8 @@ def test_not_fitted_and_wrong_width(a, product):
         EnergyMixture([a]).sample(2)
     with pytest.raises(ValueError, match="features"):
         product.score_samples(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="X has 3 features"):
+        EnergyProduct([a]).fit(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="n_samples"):
         product.sample(0)
 

@@ -17,7 +17,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sk_ebm._inference import INFERENCE_BATCH_SIZE
 from sk_ebm._params import check_n_samples
@@ -339,6 +339,12 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted composition.
         """
         members = resolve_members(self.estimators, X, y)
+        width = members[0].estimator.n_features_in_
+        if X is not None and check_array(X, dtype=None).shape[1] != width:
+            raise ValueError(
+                f"X has {np.shape(X)[1]} features, but the members of "
+                f"{type(self).__name__} were fitted on {width}."
+            )
         weights = self._check_weights(len(members))
         self._check_signs(weights)
         generator = self._generator(self._device(members), self.random_state)
@@ -396,11 +402,21 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         return log_z, std
 
     def _not_normalisable(self, why: str) -> str:
+        weights = np.asarray(self.weights if self.weights is not None else [1.0])
+        if (weights < 0).any():
+            hint = (
+                "Lower the negative weights (a negation w E_b needs the others to "
+                f"outweigh it), weights={self.weights!r}."
+            )
+        else:
+            hint = (
+                "A member's own energy does not grow in every direction (e.g. an "
+                "EnergyDensityEstimator with base=None, whose network alone need "
+                "not be normalisable): fit the members with a base."
+            )
         return (
             f"The {type(self).__name__} of these members is not normalisable "
-            f"({why}): exp(-E) has no finite integral. Lower the negative weights "
-            "(a negation w E_b needs the others to outweigh it), "
-            f"weights={self.weights!r}."
+            f"({why}): exp(-E) has no finite integral. {hint}"
         )
 
     # -- scoring ---------------------------------------------------------------

@@ -119,7 +119,7 @@ class EnergyProduct(BaseComposition):
                 "negated members must be outweighed by the others in every "
                 "direction, or exp(-E) is not normalisable; fit checks it.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         if not (weights > 0).any():
             raise ValueError(
