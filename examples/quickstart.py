@@ -147,15 +147,15 @@ def plot_density(result, axes, toy, seed):
     X, ebm = result["X"], result["ebm"]
     ax_data, ax_samples, ax_kde, ax_curves = axes
     landscape = EnergyLandscapeDisplay.from_estimator(
-        ebm, X, n_samples=1000, random_state=seed, show_data=True, ax=ax_data
+        ebm, X, n_samples=1000, random_state=seed, ax=ax_samples
     )
-    ax_data.set_title(f"{toy}: EBM density and {len(X)} training points")
-    landscape.plot(ax=ax_samples, show_data=False)
     ax_samples.set_title("EBM density and 1000 samples from sample()")
-    kde = EnergyLandscapeDisplay.from_estimator(result["kde"], X, ax=ax_kde)
+    landscape.plot(ax=ax_data, show_data=True, show_samples=False)
+    ax_data.set_title(f"{toy}: EBM density, {len(X)} points")
+    EnergyLandscapeDisplay.from_estimator(result["kde"], X, ax=ax_kde)
     ax_kde.set_title(f"KernelDensity (bandwidth={result['kde'].bandwidth:.3g})")
-    for display in (landscape, kde):
-        display.ax_.set_aspect("equal")
+    for ax in (ax_data, ax_samples, ax_kde):
+        ax.set_aspect("equal")
 
     curves = TrainingCurveDisplay.from_estimator(ebm, ax=ax_curves)
     scores = result["test_log_likelihood"]

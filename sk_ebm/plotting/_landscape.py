@@ -136,7 +136,7 @@ class EnergyLandscapeDisplay:
         colorbar : bool, default=True
             Add a colour bar.
         show_data : bool, default=True
-            Draw ``data`` (when given) as small black points.
+            Draw ``data`` (when given) as small white points.
         show_samples : bool, default=True
             Draw ``samples`` (when given) as small cyan points.
         **kwargs : dict
@@ -177,7 +177,12 @@ class EnergyLandscapeDisplay:
         self.data_scatter_ = self.samples_scatter_ = None
         if show_data and self.data is not None:
             self.data_scatter_ = ax.scatter(
-                self.data[:, 0], self.data[:, 1], s=2, c="k", alpha=0.5, label="data"
+                self.data[:, 0],
+                self.data[:, 1],
+                s=2,
+                c="white",
+                alpha=0.5,
+                label="data",
             )
         if show_samples and self.samples is not None:
             self.samples_scatter_ = ax.scatter(
@@ -261,7 +266,8 @@ default="pcolormesh"
         colorbar : bool, default=True
             See :meth:`plot`.
         show_data : bool, default=False
-            Draw the rows of ``X`` over the map.
+            Draw the rows of ``X`` over the map (they are stored as ``data``
+            either way, for a later ``plot(show_data=True)``).
         **kwargs : dict
             Keywords of the matplotlib function ``plot_method``.
 
@@ -312,9 +318,14 @@ default="pcolormesh"
             response_method=response_method,
             xlabel=str(names[features[0]]),
             ylabel=str(names[features[1]]),
-            data=X[:, list(features)] if show_data else None,
+            data=X[:, list(features)],
             samples=samples,
         )
         return display.plot(
-            ax, plot_method=plot_method, levels=levels, colorbar=colorbar, **kwargs
+            ax,
+            plot_method=plot_method,
+            levels=levels,
+            colorbar=colorbar,
+            show_data=show_data,
+            **kwargs,
         )

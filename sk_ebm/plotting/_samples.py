@@ -149,17 +149,20 @@ class SampleGridDisplay:
         self.ax_.set_xticks([])
         self.ax_.set_yticks([])
         if self.labels is not None:
-            names = [
-                f"y = {k}" for k in dict.fromkeys(np.asarray(self.labels).tolist())
-            ]
+            classes = list(dict.fromkeys(np.asarray(self.labels).tolist()))
             if across:
+                # Columns are narrow: the class alone, "y" as the axis label.
                 self.ax_.xaxis.tick_top()
                 self.ax_.set_xticks(
-                    [c * (width + 1) + (width - 1) / 2 for c in range(n_cols)], names
+                    [c * (width + 1) + (width - 1) / 2 for c in range(n_cols)],
+                    [str(k) for k in classes],
                 )
+                self.ax_.set_xlabel("y")
+                self.ax_.xaxis.set_label_position("top")
             else:
                 self.ax_.set_yticks(
-                    [r * (height + 1) + (height - 1) / 2 for r in range(n_rows)], names
+                    [r * (height + 1) + (height - 1) / 2 for r in range(n_rows)],
+                    [f"y = {k}" for k in classes],
                 )
             self.ax_.tick_params(left=False, top=False)
         for spine in self.ax_.spines.values():
