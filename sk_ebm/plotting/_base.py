@@ -46,6 +46,14 @@ def style(defaults: dict, user: dict | None) -> dict:
     return _validate_style_kwargs(defaults, user or {})
 
 
+def scatter_points(ax, points, *, color, label, alpha=0.5):
+    """Small points ``(x, y)`` over a map (data or samples)."""
+    points = np.asarray(points)
+    return ax.scatter(
+        points[:, 0], points[:, 1], s=2, c=color, alpha=alpha, label=label
+    )
+
+
 def estimator_name(estimator) -> str:
     """The class name of ``estimator`` (of its last step for a pipeline)."""
     if isinstance(estimator, Pipeline):

@@ -10,7 +10,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._base import check_1d, check_method, estimator_name, feature_grid, get_axes
+from ._base import (
+    check_1d,
+    check_method,
+    estimator_name,
+    feature_grid,
+    get_axes,
+    scatter_points,
+)
 
 __all__ = ["ConditionalDensityDisplay"]
 
@@ -168,13 +175,8 @@ class ConditionalDensityDisplay:
         self.data_scatter_ = self.modes_scatter_ = None
         self.interval_lines_ = []
         if self.data is not None:
-            self.data_scatter_ = ax.scatter(
-                self.data[:, 0],
-                self.data[:, 1],
-                s=2,
-                c="lightgray",
-                alpha=0.4,
-                label="data",
+            self.data_scatter_ = scatter_points(
+                ax, self.data, color="lightgray", label="data", alpha=0.4
             )
         if self.modes is not None:
             modes = np.asarray(self.modes, dtype=np.float64)

@@ -10,7 +10,7 @@ import inspect
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._base import check_method, feature_grid, get_axes, style
+from ._base import check_method, feature_grid, get_axes, scatter_points, style
 
 __all__ = ["EnergyLandscapeDisplay"]
 
@@ -176,22 +176,12 @@ class EnergyLandscapeDisplay:
             self.colorbar_.set_label(_LABELS.get(self.response_method, ""))
         self.data_scatter_ = self.samples_scatter_ = None
         if show_data and self.data is not None:
-            self.data_scatter_ = ax.scatter(
-                self.data[:, 0],
-                self.data[:, 1],
-                s=2,
-                c="white",
-                alpha=0.5,
-                label="data",
+            self.data_scatter_ = scatter_points(
+                ax, self.data, color="white", label="data"
             )
         if show_samples and self.samples is not None:
-            self.samples_scatter_ = ax.scatter(
-                self.samples[:, 0],
-                self.samples[:, 1],
-                s=2,
-                c="cyan",
-                alpha=0.7,
-                label="samples",
+            self.samples_scatter_ = scatter_points(
+                ax, self.samples, color="cyan", label="samples", alpha=0.7
             )
         ax.set(
             xlim=(self.xx0[0], self.xx0[-1]),

@@ -10,7 +10,13 @@ from scipy.stats import gaussian_kde
 
 from sk_ebm.metrics import ood_report
 
-from ._base import check_1d, check_method, estimator_name, get_axes
+from ._base import (
+    check_1d,
+    check_matplotlib,
+    check_method,
+    estimator_name,
+    get_axes,
+)
 
 __all__ = ["OODScoreDisplay"]
 
@@ -174,8 +180,6 @@ class OODScoreDisplay:
         if roc and ax is not None and roc_ax is None:
             raise ValueError("With roc=True and a given ax, pass roc_ax too.")
         if roc and ax is None and roc_ax is None:
-            from ._base import check_matplotlib
-
             plt = check_matplotlib("OODScoreDisplay.plot")
             _, (ax, roc_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
         self.ax_, self.figure_ = get_axes(ax, "OODScoreDisplay.plot")
