@@ -199,6 +199,11 @@ class BaseEnergyEstimator(BatchedInference):
         # mean, and its scale is the tolerance (at least 1), so that rounding
         # stays small.
         mean[constant] = X[0, constant]
+        floor = getattr(self, "scale_floor", 0.0)
+        if floor > 0 and not constant.all():
+            # Columns that barely vary would turn a small change of input into
+            # a large step of the network's input.
+            scale = np.maximum(scale, floor * np.median(scale[~constant]))
         scale[constant] = np.maximum(1e-12 * np.abs(mean[constant]), 1.0)
         self.mean_, self.scale_ = mean, scale
         for stale in ("whitening_", "rank_"):

@@ -156,6 +156,14 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         Standard deviation of the noise added to the copies before the steps.
     purify_chains : int, default=5
         Purified copies per row whose probabilities are averaged (JEM's 5).
+    scale_floor : float, default=0.0
+        Floor of each feature's standardisation scale, as a fraction of the
+        median scale of the features. A column that barely varies in training
+        (a border pixel) otherwise turns a small change of input into a large
+        step of the network's input: on digits, a floor of 0.1 raised the
+        accuracy under an L-inf attack of one pixel level from 0.19 to 0.44
+        (softmax) and 0.24 to 0.41 (JEM), for 0.5 points of clean accuracy
+        (``benchmarks/bench_robustness.py``).
     early_stopping : bool, default=False
         Stop when the cross-entropy of held-out labelled rows (``valid_loss``)
         has not improved for ``n_iter_no_change`` epochs; keep the best weights.
@@ -239,6 +247,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         "purify_noise": [Interval(Real, 0, None, closed="left")],
         "purify_init_noise": [Interval(Real, 0, None, closed="left")],
         "purify_chains": [Interval(Integral, 1, None, closed="left")],
+        "scale_floor": [Interval(Real, 0, None, closed="left")],
     }
 
     _whitened_space = True
@@ -281,6 +290,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         purify_noise=0.01,
         purify_init_noise=0.1,
         purify_chains=5,
+        scale_floor=0.0,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -318,6 +328,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         self.purify_noise = purify_noise
         self.purify_init_noise = purify_init_noise
         self.purify_chains = purify_chains
+        self.scale_floor = scale_floor
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

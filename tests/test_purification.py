@@ -214,3 +214,16 @@ def test_purifier_transformer_rejects_what_has_no_energy_of_x():
         LangevinPurifier(LogisticRegression()).fit(X_BLOBS, Y_BLOBS)
     with pytest.raises(ValueError, match="needs y"):
         LangevinPurifier(EnergyClassifier()).fit(X_BLOBS)
+
+
+def test_scale_floor_bounds_the_amplification_of_quiet_columns():
+    """A column that barely varies no longer magnifies a small change."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(200, 3)) * [1.0, 2.0, 4.0], 0.01 * rng.normal(size=200)]
+    y = (X[:, 0] > 0).astype(int)
+    plain = EnergyClassifier(residual=False).fit(X, y)
+    floored = EnergyClassifier(residual=False, scale_floor=0.5).fit(X, y)
+    np.testing.assert_allclose(plain.scale_, X.std(0))
+    median = np.median(X.std(0))
+    np.testing.assert_allclose(floored.scale_, np.maximum(X.std(0), 0.5 * median))
+    assert floored.scale_[3] == 0.5 * median

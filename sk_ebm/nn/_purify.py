@@ -152,19 +152,52 @@ class PurifiedLogits(nn.Module):
         self.generator: torch.Generator | None = None
 
     def reseed(self, seed: int | None = None) -> PurifiedLogits:
-        """Restart the noise from ``seed`` (default: the module's ``seed``)."""
+        """Restart the noise of the module's own generator.
+
+        Parameters
+        ----------
+        seed : int, default=None
+            The new seed; None keeps ``seed``.
+
+        Returns
+        -------
+        self : PurifiedLogits
+            The module, whose next call draws its noise from the start.
+        """
         if seed is not None:
             self.seed = int(seed)
         self.generator = None
         return self
 
     def energy(self, z: Tensor) -> Tensor:
-        """The classifier's energy :math:`-\\log\\sum_y e^{f(z)[y]}`."""
+        """The classifier's energy, the one the purification descends.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            :math:`-\\log\\sum_y e^{f(z)[y]}`.
+        """
         return -torch.logsumexp(self.logits(z), dim=1)
 
     def class_logits(self, z: Tensor) -> Tensor:
-        """Logits of ``z`` without purification (a discriminant base's less
-        their common term)."""
+        """The logits of ``z`` without purification.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        Tensor of shape (n, K)
+            The logits; a discriminant base's less their term common to all
+            classes.
+        """
         if isinstance(self.logits, GaussianDiscriminant):
             return self.logits.class_logits(z)
         return self.logits(z)
@@ -175,9 +208,23 @@ class PurifiedLogits(nn.Module):
         generator: torch.Generator | None = None,
         draws: Tensor | None = None,
     ) -> Tensor:
-        """The purified copies of ``z``, shape ``(chains * n, d)``, chain-major;
-        ``draws``, of shape ``(steps + 1, chains * n, d)``, as in
-        :func:`langevin_purify`."""
+        """The purified copies of the inputs.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, d)
+            Inputs.
+        generator : torch.Generator, default=None
+            Source of the noise; None: the module's own.
+        draws : Tensor of shape (steps + 1, chains * n, d), default=None
+            The noise's standard normal draws instead, as in
+            :func:`langevin_purify`.
+
+        Returns
+        -------
+        Tensor of shape (chains * n, d)
+            The copies after purification, chain after chain.
+        """
         if generator is None and draws is None:
             if self.generator is None or self.generator.device != z.device:
                 self.generator = torch.Generator(z.device).manual_seed(self.seed)
