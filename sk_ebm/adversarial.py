@@ -114,28 +114,29 @@ class _Unpurified(torch.nn.Module):
 
 
 def _gradient_models(model, purifier_gradient):
-    """The models whose gradients the attack follows, one per variant: the
-    model itself when it does not purify; else, per ``purifier_gradient``,
-    full gradients through the purifier, straight-through ones (BPDA), and
-    those of the classifier without it (a transfer attack)."""
+    """The models whose gradients the attack follows, one per variant, each
+    with whether its gradient is random: the model itself when it does not
+    purify; else, per ``purifier_gradient``, the classifier without the
+    purifier (a transfer attack), straight-through gradients (BPDA) and full
+    ones through it."""
     exported = model[-1]
     purifier = getattr(exported, "logits", None)
     if not isinstance(purifier, PurifiedLogits):
-        return [model]
+        return [(model, False)]
     variants = (
         PURIFIER_GRADIENTS if purifier_gradient == "all" else (purifier_gradient,)
     )
     models = []
     for variant in variants:
         if variant == "full":
-            models.append(model)
+            models.append((model, True))
             continue
         copy_ = copy.deepcopy(model)
         if variant == "bpda":
             copy_[-1].logits.straight_through = True
         else:
             copy_[-1].logits = _Unpurified(copy_[-1].logits)
-        models.append(copy_)
+        models.append((copy_, variant == "bpda"))
     return models
 
 
@@ -287,7 +288,7 @@ def pgd_attack(
     rng = check_random_state(random_state)
     generator = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
     gradient_models = _gradient_models(model, purifier_gradient)
-    for gradient_model in gradient_models:
+    for gradient_model, _ in gradient_models:
         for module in gradient_model.modules():
             if isinstance(module, PurifiedLogits):
                 module.reseed(int(rng.randint(0, 2**31 - 1)))
@@ -301,21 +302,24 @@ def pgd_attack(
     def box(candidate):
         return candidate if clip is None else candidate.clamp(low, high)
 
-    def gradient(gradient_model, x, t, delta):
+    def gradient(gradient_model, random, x, t, delta):
         delta = delta.detach().requires_grad_(True)
         total = torch.zeros_like(delta)
-        for _ in range(eot_samples):
+        for _ in range(eot_samples if random else 1):
             logits = gradient_model((x + delta).to(device))
             loss = F.cross_entropy(logits, t.to(device))
             total += torch.autograd.grad(loss, delta)[0]
         return total
 
+    random = any(random for _, random in gradient_models)
+    n_draws = eot_samples if random else 1
+
     def log_proba(x):
         """The defended model's log-probabilities, averaged over the draws."""
-        draws = [model(x.to(device)).log_softmax(1).cpu() for _ in range(eot_samples)]
-        return torch.logsumexp(torch.stack(draws), 0) - math.log(eot_samples)
+        draws = [model(x.to(device)).log_softmax(1).cpu() for _ in range(n_draws)]
+        return torch.logsumexp(torch.stack(draws), 0) - math.log(n_draws)
 
-    for gradient_model in gradient_models:
+    for gradient_model, random in gradient_models:
         for _ in range(restarts):
             # Rows already fooled keep their example: only the others are
             # attacked again (as AutoAttack does), which saves most of the
@@ -326,7 +330,7 @@ def pgd_attack(
             x, t = x_all[active], t_all[active]
             delta = box(x + _random_start(x, eps, norm, generator)) - x
             for _ in range(steps):
-                grad = gradient(gradient_model, x, t, delta)
+                grad = gradient(gradient_model, random, x, t, delta)
                 with torch.no_grad():
                     if norm == "linf":
                         delta = delta + alpha * grad.sign()
