@@ -16,6 +16,7 @@ answers, else left out, its links then rendering as plain text.
 ``SK_EBM_DOCS_OFFLINE=1`` skips the attempt to reach the sites.
 """
 
+import importlib.util
 import os
 import re
 import urllib.request
@@ -37,6 +38,10 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
+# MathJax bundled with the docs (the "docs" extra), so that formulas render
+# offline; without it the pages load MathJax from its CDN.
+if importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+    extensions.append("sphinx-mathjax-offline")
 autosummary_generate = True
 templates_path = ["_templates"]
 autodoc_default_options = {"inherited-members": False}
