@@ -230,29 +230,21 @@ class PurifiedLogits(nn.Module):
                 self.generator = torch.Generator(z.device).manual_seed(self.seed)
             generator = self.generator
         copies = z.repeat(self.chains, *([1] * (z.dim() - 1)))
-        if self.straight_through and z.requires_grad:
-            purified = langevin_purify(
-                self.energy,
-                copies.detach(),
-                steps=self.steps,
-                step_size=self.step_size,
-                noise=self.noise,
-                init_noise=self.init_noise,
-                generator=generator,
-                draws=draws,
-            )
-            return copies + (purified - copies).detach()
-        return langevin_purify(
+        straight = self.straight_through and z.requires_grad
+        purified = langevin_purify(
             self.energy,
-            copies,
+            copies.detach() if straight else copies,
             steps=self.steps,
             step_size=self.step_size,
             noise=self.noise,
             init_noise=self.init_noise,
             generator=generator,
             draws=draws,
-            create_graph=z.requires_grad,
+            create_graph=z.requires_grad and not straight,
         )
+        if straight:
+            return copies + (purified - copies).detach()
+        return purified
 
     def forward(
         self,
