@@ -13,7 +13,8 @@ of the two true densities, normalised on a 900 x 900 grid over [-4.8, 4.8]^2
   it includes the members' own errors (the rings model alone is ~0.1 nats
   from its truth, ``bench_density.py``);
 - ``logZ err``: ``log_partition_`` (AIS) minus the log-integral of the
-  composed ``exp(-energy)`` on the same grid (target |err| <= 0.05);
+  composed ``exp(-energy)`` on a 1 700 x 1 700 grid over [-9, 9]^2 (the
+  models' tails may leave the truth's box; target |err| <= 0.05);
 - per sampler, ``HDR95``: the share of 2 000 samples inside the true
   product's 95 % highest-density region (target >= 0.9; exact samples reach
   0.95), ``E log p``: their mean true log-density (exact samples: the
@@ -36,8 +37,10 @@ real 3s are thick. ``EnergyProduct([(clf, 3), thick])`` should draw thick
 (``is 3``), and a ``LogisticRegression`` (behind a ``StandardScaler``) for
 thick versus thin (``thick``); ``both`` is the share satisfying both, on 200
 samples of each generator, rounded to grey levels and clipped to [0, 16]
-(``ink`` is the share whose own ink passes the threshold). The judges'
-held-out accuracies are printed. ``real 3s`` is the held-out 3s, the
+(``ink`` is the share whose own ink passes the threshold); ``diversity``
+is the mean pairwise distance between the samples over that between the
+held-out real 3s (0: copies of one image). The judges' held-out accuracies
+are printed. ``real 3s`` is the held-out 3s, the
 reference.
 
 Figures: ``--output`` (default ``bench_composition.png``): the 2-D densities
@@ -56,6 +59,7 @@ import warnings
 
 import numpy as np
 from _common import Table, make_parser
+from scipy.spatial.distance import pdist
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -77,6 +81,7 @@ N_TRAIN_TOY = 5000
 N_EXACT = 20000
 N_SAMPLES = 2000
 HALF_WIDTH, N_GRID = 4.8, 900
+WIDE, N_WIDE = 9.0, 1700  # the grid of the composed energy's log-partition
 SAMPLERS = ("anneal", "base", "members")
 N_DIGIT_SAMPLES = 200
 DIGIT = 3
@@ -146,7 +151,10 @@ def run_toy(seed, params, truth, table, figure_data):
     compose_s = time.perf_counter() - start
     exact = truth.sample(N_EXACT, seed)
     kl = float(np.mean(truth.log_density(exact) - composed.score_samples(exact)))
-    grid_log_z = logsumexp(-composed.energy(truth.points)) + 2 * np.log(truth.cell)
+    # The models' tails may reach beyond the truth's box: a wider grid.
+    axis = np.linspace(-WIDE, WIDE, N_WIDE)
+    wide = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+    grid_log_z = logsumexp(-composed.energy(wide)) + 2 * np.log(axis[1] - axis[0])
     log_z_err = composed.log_partition_ - grid_log_z
     print(
         f"seed {seed}: members fitted in {fit_s:.0f} s, composed (AIS) in "
@@ -187,6 +195,11 @@ def run_toy(seed, params, truth, table, figure_data):
 
 def ink(X):
     return X.sum(1)
+
+
+def spread(X):
+    """Mean pairwise Euclidean distance between the rows."""
+    return float(np.mean(pdist(X)))
 
 
 def project(X):
@@ -242,9 +255,11 @@ def run_digits(seed, classifier_params, density_params, figure_data):
             ("thick", ".3f"),
             ("both", ".3f"),
             ("ink", ".3f"),
+            ("diversity", ".3f"),
             ("sample s", ".1f"),
         ]
     ).header()
+    reference = spread(X_test[y_test == DIGIT])
     shares = {}
     for name, draw in generators.items():
         start = time.perf_counter()
@@ -261,6 +276,7 @@ def run_digits(seed, classifier_params, density_params, figure_data):
             is_thick.mean(),
             both,
             np.mean(ink(samples) > threshold),
+            spread(samples) / reference,
             seconds,
         )
         if "digits" not in figure_data:
