@@ -302,8 +302,9 @@ def save_figure(path, truth, toy, digits):
     grid = fig.add_gridspec(2, 5, height_ratios=[1, 1])
     extent = (-HALF_WIDTH, HALF_WIDTH, -HALF_WIDTH, HALF_WIDTH)
     shape = (N_GRID, N_GRID)
-    panels = [("true product p(x)", np.exp(truth.log_p).reshape(shape))]
+    panels = []
     if toy:
+        panels.append(("true product p(x)", np.exp(truth.log_p).reshape(shape)))
         composed = toy["composed"]
         log_p = composed.score_samples(truth.points).reshape(shape)
         panels.append(("EnergyProduct([band, rings])", np.exp(log_p)))
