@@ -74,8 +74,7 @@ with warnings.catch_warnings():
 
 for name, model in [("A and B", both), ("A or B", either), ("A not R", not_right)]:
     print(
-        f"{name}: log Z = {model.log_partition_:.3f} "
-        f"+- {model.log_partition_std_:.3f}"
+        f"{name}: log Z = {model.log_partition_:.3f} +- {model.log_partition_std_:.3f}"
     )
 
 # %%
