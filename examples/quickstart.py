@@ -210,7 +210,10 @@ def plot_classifier(result, axes, seed):
     """Reliability diagrams, log p(x) densities and conditional samples."""
     X_test, y_test = result["X_test"], result["y_test"]
     for ax, (name, clf) in zip(axes[:2], result["models"].items(), strict=True):
-        ReliabilityDisplay.from_estimator(clf, X_test, y_test, n_bins=10, ax=ax)
+        short = "JEM" if clf.generative_weight > 0 else "softmax"
+        ReliabilityDisplay.from_estimator(
+            clf, X_test, y_test, n_bins=10, name=short, ax=ax
+        )
         ax.set_title(name)
     jem = result["models"]["EnergyClassifier() (JEM)"]
     # Outliers score hundreds of thousands of nats below the digits (they leave
