@@ -29,6 +29,7 @@ from sk_ebm._callbacks import stopping_callbacks
 from sk_ebm._data import TensorBatches
 from sk_ebm._gaussian import MAX_ROWS, fit_whitening
 from sk_ebm._inference import BatchedInference
+from sk_ebm._params import draw_seed
 from sk_ebm._state import Fitted
 from sk_ebm._threads import limit_torch_threads
 from sk_ebm.exceptions import DivergenceError
@@ -275,8 +276,7 @@ class BaseEnergyEstimator(BatchedInference):
         return torch.Generator(device=self.device).manual_seed(seed)
 
     def _sample_generator(self, random_state) -> torch.Generator:
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        return self._generator(seed)
+        return self._generator(draw_seed(random_state))
 
     @staticmethod
     def _seeded(seed: int, build):

@@ -8,7 +8,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -22,7 +21,7 @@ from sk_ebm._labels import (
     stratified_split,
 )
 from sk_ebm._net import HDGENet, JEMNet
-from sk_ebm._params import check_n_samples, common_constraints
+from sk_ebm._params import check_n_samples, common_constraints, draw_seed
 from sk_ebm._state import Fitted, register
 from sk_ebm.nn import (
     ExportedClassifier,
@@ -479,9 +478,6 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
             seed=seed,
         )
 
-    def _purify_seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-
     def _logits(self, X, reduce=None, outside=None) -> np.ndarray:
         """Logits of ``X``'s rows, or ``reduce(logits)`` per batch (no full
         array), with ``outside`` as in ``_batched``; for probabilities
@@ -489,15 +485,13 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         X = self._checked_X(X)
         purify = outside is None and self.purify_steps > 0
         if purify:
-            noise = RowNoise(X, self._purify_seed())
+            noise = RowNoise(X, draw_seed(self.random_state))
 
         def purified(purifier, Z):
             # A row's noise is keyed by its values: its prediction does not
             # depend on the rows it is scored with.
-            chains, steps = self.purify_chains, self.purify_steps + 1
-            draws = noise.next(len(Z), (chains, steps, Z.shape[1]))
-            draws = draws.transpose(2, 1, 0, 3).reshape(steps, -1, Z.shape[1])
-            return purifier(Z, draws=torch.as_tensor(draws))
+            steps, chains = self.purify_steps, self.purify_chains
+            return purifier(Z, draws=noise.next(len(Z), steps, Z.shape[1], chains))
 
         def logits(module, Z):
             if purify:
@@ -575,7 +569,7 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         whitening = getattr(self, "whitening_", None)
         logits = copy.deepcopy(self.net_.module_.logits)
         if self.purify_steps > 0:
-            logits = self._purifier(logits, self._purify_seed())
+            logits = self._purifier(logits, draw_seed(self.random_state))
         module = ExportedClassifier(
             torch.as_tensor(self.mean_),
             torch.as_tensor(self.scale_),

@@ -8,6 +8,7 @@ import hashlib
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
+from torch import Tensor
 
 from sk_ebm.nn import langevin_purify
 
@@ -36,14 +37,18 @@ class RowNoise:
         ]
         self.start = 0
 
-    def next(self, n_rows: int, shape: tuple) -> np.ndarray:
-        """Draws of shape ``(n_rows, *shape)`` for the next ``n_rows`` rows."""
+    def next(self, n_rows: int, steps: int, width: int, chains: int = 1) -> Tensor:
+        """The draws of :func:`~sk_ebm.nn.langevin_purify` for the next
+        ``n_rows`` rows, each copied ``chains`` times: shape
+        ``(steps + 1, chains * n_rows, width)``, the copies chain after chain,
+        as :meth:`~sk_ebm.nn.PurifiedLogits.purify` lays them out."""
         keys = self.keys[self.start : self.start + n_rows]
         self.start += n_rows
+        shape = (chains, steps + 1, width)
         out = np.empty((n_rows, *shape))
         for i, key in enumerate(keys):
             out[i] = np.random.default_rng(key).standard_normal(shape)
-        return out
+        return torch.as_tensor(out.transpose(2, 1, 0, 3).reshape(steps + 1, -1, width))
 
 
 class BatchedInference:
@@ -111,8 +116,7 @@ class BatchedInference:
         noise = RowNoise(X, seed)
 
         def shift(module, Z):
-            draws = noise.next(len(Z), (steps["steps"] + 1, Z.shape[1]))
-            draws = torch.as_tensor(draws.transpose(1, 0, 2))
+            draws = noise.next(len(Z), steps["steps"], Z.shape[1])
             return langevin_purify(module, Z, draws=draws, **steps) - Z
 
         delta = self._batched(shift, X, grad=True)

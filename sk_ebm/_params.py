@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import torch
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 __all__ = ["check_n_samples", "common_constraints"]
@@ -62,6 +63,12 @@ def common_constraints(*names: str) -> dict:
     """The shared constraints of the parameters every estimator takes, plus
     those of ``names`` (e.g. the Langevin sampler's)."""
     return {name: _COMMON_CONSTRAINTS[name] for name in (*_ALWAYS, *names)}
+
+
+def draw_seed(random_state) -> int:
+    """One seed for a torch generator, drawn from ``random_state`` (an int
+    gives the same seed at every call; a RandomState advances)."""
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def check_n_samples(n_samples) -> None:

@@ -17,9 +17,10 @@ from sklearn.base import (
     is_regressor,
 )
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
+
+from sk_ebm._params import draw_seed
 
 __all__ = ["LangevinPurifier"]
 
@@ -147,15 +148,14 @@ class LangevinPurifier(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "with: LangevinPurifier takes an sk_ebm density estimator or an "
                 "EnergyClassifier."
             )
+        frozen = isinstance(self.estimator, FrozenEstimator)
+        if is_classifier(energy_model) and y is None and not frozen:
+            raise ValueError(
+                "LangevinPurifier needs y to fit a classifier; pass "
+                "fit(X, y), or wrap a fitted one in FrozenEstimator."
+            )
         estimator = clone(self.estimator)
-        if isinstance(estimator, FrozenEstimator):
-            pass
-        elif is_classifier(energy_model):
-            if y is None:
-                raise ValueError(
-                    "LangevinPurifier needs y to fit a classifier; pass "
-                    "fit(X, y), or wrap a fitted one in FrozenEstimator."
-                )
+        if is_classifier(energy_model):
             estimator.fit(X, y)
         else:
             estimator.fit(X)
@@ -180,10 +180,9 @@ class LangevinPurifier(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "estimator_")
         model = _unfrozen(self.estimator_)
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         return model._purified(
             X,
-            seed,
+            draw_seed(self.random_state),
             steps=self.steps,
             step_size=self.step_size,
             noise=self.noise,

@@ -26,6 +26,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from sk_ebm._params import draw_seed
 from sk_ebm.nn import PurifiedLogits
 
 __all__ = ["pgd_attack", "robust_accuracy", "robustness_curve"]
@@ -102,17 +103,6 @@ def _final_module(final):
     return final.to_torch(torch.float64), final.device
 
 
-class _Unpurified(torch.nn.Module):
-    """The logits of a purifying classifier without its purification."""
-
-    def __init__(self, purifier: PurifiedLogits):
-        super().__init__()
-        self.purifier = purifier
-
-    def forward(self, z):
-        return self.purifier.class_logits(z)
-
-
 def _gradient_models(model, purifier_gradient):
     """The models whose gradients the attack follows, one per variant, each
     with whether its gradient is random: the model itself when it does not
@@ -135,7 +125,8 @@ def _gradient_models(model, purifier_gradient):
         if variant == "bpda":
             copy_[-1].logits.straight_through = True
         else:
-            copy_[-1].logits = _Unpurified(copy_[-1].logits)
+            # The network alone: the export then gives its plain logits.
+            copy_[-1].logits = copy_[-1].logits.logits
         models.append((copy_, variant == "bpda"))
     return models
 
@@ -286,12 +277,13 @@ def pgd_attack(
         return X.copy()
     alpha = 2.5 * eps / steps if step_size is None else float(step_size)
     rng = check_random_state(random_state)
-    generator = torch.Generator().manual_seed(int(rng.randint(0, 2**31 - 1)))
+    generator = torch.Generator().manual_seed(draw_seed(rng))
     gradient_models = _gradient_models(model, purifier_gradient)
     for gradient_model, _ in gradient_models:
+        seed = draw_seed(rng)
         for module in gradient_model.modules():
             if isinstance(module, PurifiedLogits):
-                module.reseed(int(rng.randint(0, 2**31 - 1)))
+                module.reseed(seed)
     x_all = torch.as_tensor(X)
     t_all = torch.as_tensor(target)
     low, high = (None, None) if clip is None else (float(clip[0]), float(clip[1]))
@@ -311,8 +303,7 @@ def pgd_attack(
             total += torch.autograd.grad(loss, delta)[0]
         return total
 
-    random = any(random for _, random in gradient_models)
-    n_draws = eot_samples if random else 1
+    n_draws = eot_samples if any(random for _, random in gradient_models) else 1
 
     def log_proba(x):
         """The defended model's log-probabilities, averaged over the draws."""

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from conftest import fast
-from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -29,6 +28,12 @@ X_BLOBS, Y_BLOBS = make_blobs(300, n_features=3, centers=3, random_state=0)
 DETERMINISTIC = dict(purify_noise=0.0, purify_init_noise=0.0, purify_chains=1)
 
 
+def purifying(clf, **params):
+    """A copy of the fitted ``clf`` with other parameters: purification acts
+    only when predicting, so no refit is needed."""
+    return copy.deepcopy(clf).set_params(**params)
+
+
 @pytest.fixture(scope="module")
 def lda():
     """The discriminant base alone: its energy is a Gaussian mixture."""
@@ -45,8 +50,7 @@ def digits():
 def test_one_full_step_lands_on_the_posterior_mean_of_the_class_means(lda):
     """With a unit covariance in the whitened space, z - grad E(z) is the
     posterior-weighted mean of the class means: checked by hand."""
-    clf = clone(lda).set_params(purify_steps=1, purify_step_size=1.0, **DETERMINISTIC)
-    clf.fit(X_BLOBS, Y_BLOBS)
+    clf = purifying(lda, purify_steps=1, purify_step_size=1.0, **DETERMINISTIC)
     base = copy.deepcopy(clf.base_).double()
     Z = clf._to_tensor(X_BLOBS[:20], torch.float64)
     means = base.whitened_means.double()
@@ -57,7 +61,7 @@ def test_one_full_step_lands_on_the_posterior_mean_of_the_class_means(lda):
 
 def test_purified_predictions_are_repeatable_and_per_row(digits):
     clf, X, _ = digits
-    clf = clone(clf).set_params(purify_steps=3, random_state=0).fit(*_train(digits))
+    clf = purifying(clf, purify_steps=3)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(proba, clf.predict_proba(X))
@@ -65,30 +69,23 @@ def test_purified_predictions_are_repeatable_and_per_row(digits):
     np.testing.assert_allclose(clf.predict_proba(X[order]), proba[order], atol=1e-15)
     np.testing.assert_allclose(clf.predict_proba(X[:7]), proba[:7], atol=1e-15)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
-    other = clone(clf).set_params(random_state=1).fit(*_train(digits))
+    other = purifying(clf, random_state=1)
     assert not np.array_equal(other.predict_proba(X), proba)
     # Scores of the density are those of the raw rows, not purified.
     np.testing.assert_array_equal(
         clf.score_samples(X),
-        clone(clf).set_params(purify_steps=0).fit(*_train(digits)).score_samples(X),
+        purifying(clf, purify_steps=0).score_samples(X),
     )
-
-
-def _train(digits):
-    X, y = load_digits(return_X_y=True)
-    return X[:600], y[:600]
 
 
 def test_purification_keeps_the_clean_accuracy(digits):
     clf, X, y = digits
-    purified = clone(clf).set_params(purify_steps=5, random_state=0)
-    purified.fit(*_train(digits))
+    purified = purifying(clf, purify_steps=5)
     assert purified.score(X, y) >= clf.score(X, y) - 0.03
 
 
 def test_export_without_noise_matches_the_purified_predictions(lda):
-    clf = clone(lda).set_params(purify_steps=3, purify_step_size=0.3, **DETERMINISTIC)
-    clf.fit(X_BLOBS, Y_BLOBS)
+    clf = purifying(lda, purify_steps=3, purify_step_size=0.3, **DETERMINISTIC)
     model = clf.to_torch()
     assert isinstance(model.logits, PurifiedLogits)
     proba = torch.softmax(model(torch.as_tensor(X_BLOBS)), 1).numpy()
@@ -96,8 +93,8 @@ def test_export_without_noise_matches_the_purified_predictions(lda):
 
 
 def test_full_gradients_through_the_purifier_match_finite_differences(lda):
-    clf = clone(lda).set_params(purify_steps=3, purify_step_size=0.3, **DETERMINISTIC)
-    model = clf.fit(X_BLOBS, Y_BLOBS).to_torch()
+    clf = purifying(lda, purify_steps=3, purify_step_size=0.3, **DETERMINISTIC)
+    model = clf.to_torch()
     x = torch.as_tensor(X_BLOBS[:4]).requires_grad_(True)
     (grad,) = torch.autograd.grad(model(x)[:, 0].sum(), x)
     eps = 1e-6
@@ -137,8 +134,7 @@ def test_attack_options_are_validated(digits):
 def test_every_gradient_is_at_least_as_strong_as_one(lda):
     """With a deterministic purifier, 'all' starts with the run of its first
     gradient (the transfer attack) and only adds fooled rows to it."""
-    clf = clone(lda).set_params(purify_steps=3, purify_step_size=0.5, **DETERMINISTIC)
-    clf.fit(X_BLOBS, Y_BLOBS)
+    clf = purifying(lda, purify_steps=3, purify_step_size=0.5, **DETERMINISTIC)
     attack = dict(eps=2.0, steps=10, random_state=0)
     accuracies = {
         gradient: robust_accuracy(
@@ -153,7 +149,7 @@ def test_every_gradient_is_at_least_as_strong_as_one(lda):
 
 def test_eot_attack_runs_through_a_random_purifier(digits):
     clf, X, y = digits
-    clf = clone(clf).set_params(purify_steps=2, random_state=0).fit(*_train(digits))
+    clf = purifying(clf, purify_steps=2)
     X_adv = pgd_attack(
         clf,
         X[:30],

@@ -15,12 +15,11 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from sk_ebm._inference import INFERENCE_BATCH_SIZE
-from sk_ebm._params import check_n_samples
+from sk_ebm._params import check_n_samples, draw_seed
 from sk_ebm._state import Fitted
 from sk_ebm._threads import limit_torch_threads
 from sk_ebm.compose._energy import (
@@ -314,8 +313,7 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         return energy, self._frame(gaussians, weights, dtype, device), members
 
     def _generator(self, device, random_state) -> torch.Generator:
-        seed = int(check_random_state(random_state).randint(0, 2**31 - 1))
-        return torch.Generator(device=device).manual_seed(seed)
+        return torch.Generator(device=device).manual_seed(draw_seed(random_state))
 
     # -- fit -------------------------------------------------------------------
     @limit_torch_threads()
