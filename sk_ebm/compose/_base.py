@@ -1,9 +1,8 @@
-"""What EnergyProduct and EnergyMixture share: members, parameters, the
+"""What EnergyProduct and EnergyMixture share: members, the
 normalising constant by AIS, scoring and sampling."""
 
 from __future__ import annotations
 
-import re
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +12,6 @@ from sklearn.base import (
     DensityMixin,
     MetaEstimatorMixin,
     _fit_context,
-    clone,
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -32,70 +30,20 @@ from sk_ebm.compose._energy import (
 from sk_ebm.compose._members import (
     Member,
     _split,
-    is_fitted_member,
     member_energy,
     member_gaussian,
     resolve_members,
 )
+from sk_ebm.compose._params import NestedMembersParams
 from sk_ebm.sampling import importance_resampling
 from sk_ebm.sampling._resample import resample_and_move
 
-__all__ = ["BaseComposition", "shared_docs"]
-
-# Docstring fragments of both compositions, put in place by shared_docs.
-_SHARED_DOCS = {
-    "estimators": """estimators : list, default=None
-        The members: fitted or unfitted sk_ebm density estimators,
-        :class:`~sk_ebm.EnergyClassifier` instances and ``(classifier,
-        label)`` concepts; a :class:`~sklearn.frozen.FrozenEstimator` is
-        unwrapped. Fitted members are used as they are (and kept by
-        :func:`~sklearn.base.clone`, as a ``FrozenEstimator`` is); unfitted
-        ones are cloned and fitted on the ``X`` (and ``y``) given to
-        :meth:`fit`. All must agree on the number of features and the
-        device.""",
-    "sampling": """ais_temperatures : int, default=300
-        Annealing steps of each AIS chain, one MALA step each; also those of
-        the annealed sampler.
-    sample_init : {"anneal", "base", "members"}, default="anneal"
-        Where :meth:`sample` starts its chains before resampling them by
-        their importance weights: ``"anneal"`` runs AIS from the members'
-        Gaussian (product or mixture, see the Notes) to the composed density
-        (``max(2 n_samples, 1024)`` chains); ``"base"`` draws from that
-        Gaussian, half of it widened 1.5 times; ``"members"`` draws from the
-        members with positive weights (in equal shares) with their own
-        samplers, weighted against the mixture of their normalised densities
-        (the naive "sample one, reweight by the other").
-        ``benchmarks/bench_composition.py`` measures them.
-    sample_steps : int, default=50
-        MALA steps applied to the resampled chains.
-    random_state : int, RandomState instance or None, default=None
-        Seeds AIS in :meth:`fit`; the same int gives the same
-        ``log_partition_`` on the CPU. Unfitted members keep their own
-        ``random_state``.""",
-    "members_attributes": """estimators_ : list of estimators
-        The fitted members, in the order of ``estimators`` (a concept's
-        classifier for a pair); members given fitted are the same objects.
-    n_estimators_ : int
-        Number of members.
-    member_log_partitions_ : ndarray of shape (n_estimators_,)
-        Each member's own log-partition :math:`\\log Z_i`: its
-        ``log_partition_``, or an AIS estimate for a classifier's energy.""",
-    "features_attributes": """n_features_in_ : int
-        Number of features of the members.
-    feature_names_in_ : ndarray of str
-        Defined when the members were fitted on string feature names.""",
-}
+__all__ = ["BaseComposition"]
 
 
-def shared_docs(cls):
-    """Put the shared fragments in place of ``%(name)s`` in ``cls.__doc__``."""
-    cls.__doc__ = re.sub(
-        r"%\((\w+)\)s", lambda match: _SHARED_DOCS[match[1]], cls.__doc__
-    )
-    return cls
-
-
-class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
+class BaseComposition(
+    NestedMembersParams, DensityMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Base of the compositions of fitted energy models; not for direct use.
 
     Subclasses set ``_kind`` (``"product"`` or ``"mixture"``) and check the
@@ -149,96 +97,6 @@ class BaseComposition(DensityMixin, MetaEstimatorMixin, BaseEstimator):
         self.sample_init = sample_init
         self.sample_steps = sample_steps
         self.random_state = random_state
-
-    # -- parameters ------------------------------------------------------------
-    def get_params(self, deep=True):
-        """Parameters of the composition and, with ``deep``, of its members.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return each member's parameters, as ``estimators__<i>`` (the
-            ``i``-th estimator, the classifier of a concept) and
-            ``estimators__<i>__<name>``.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=False)
-        if not deep or not isinstance(self.estimators, (list, tuple)):
-            return params
-        for i, entry in enumerate(self.estimators):
-            estimator = entry[0] if isinstance(entry, tuple) else entry
-            params[f"estimators__{i}"] = estimator
-            if hasattr(estimator, "get_params"):
-                for key, value in estimator.get_params(deep=True).items():
-                    params[f"estimators__{i}__{key}"] = value
-        return params
-
-    def set_params(self, **params):
-        """Set the parameters of the composition or of its members.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameters of the composition, ``estimators__<i>`` (replaces the
-            ``i``-th estimator, keeping a concept's label) or
-            ``estimators__<i>__<name>`` (a member's parameter).
-
-        Returns
-        -------
-        self : estimator instance
-            This composition.
-        """
-        nested = {
-            k: params.pop(k) for k in list(params) if k.startswith("estimators__")
-        }
-        if "estimators" in params:
-            super().set_params(estimators=params.pop("estimators"))
-        if nested:
-            entries = list(self.estimators or [])
-            replaced, inner = False, {}
-            for key, value in nested.items():
-                index, _, name = key[len("estimators__") :].partition("__")
-                if not index.isdigit() or int(index) >= len(entries):
-                    raise ValueError(
-                        f"Invalid parameter {key!r} for {type(self).__name__}: "
-                        f"estimators has {len(entries)} entries, indexed from 0."
-                    )
-                i = int(index)
-                if name:
-                    inner.setdefault(i, {})[name] = value
-                elif isinstance(entries[i], tuple):
-                    entries[i], replaced = (value, entries[i][1]), True
-                else:
-                    entries[i], replaced = value, True
-            if replaced:
-                self.estimators = entries
-            for i, values in inner.items():
-                entry = self.estimators[i]
-                (entry[0] if isinstance(entry, tuple) else entry).set_params(**values)
-        if params:
-            super().set_params(**params)
-        return self
-
-    def __sklearn_clone__(self):
-        # Fitted members are kept as they are (as FrozenEstimator is): a clone
-        # in a grid search over weights or temperature composes the same
-        # models instead of refitting them.
-        params = {
-            key: clone(value, safe=False)
-            for key, value in self.get_params(deep=False).items()
-            if key != "estimators"
-        }
-        estimators = self.estimators
-        if isinstance(estimators, (list, tuple)):
-            estimators = [
-                entry if is_fitted_member(entry) else clone(entry, safe=False)
-                for entry in estimators
-            ]
-        return type(self)(estimators=estimators, **params)
 
     # -- members ---------------------------------------------------------------
     def _check_weights(self, n_members: int) -> np.ndarray:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 
 from sk_ebm._state import register
-from sk_ebm.compose._base import BaseComposition, shared_docs
+from sk_ebm.compose._base import BaseComposition
+from sk_ebm.compose._docs import shared_docs
 
 __all__ = ["EnergyProduct"]
 
