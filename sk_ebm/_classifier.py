@@ -161,8 +161,8 @@ class EnergyClassifier(ClassifierMixin, BaseEnergyEstimator, BaseEstimator):
         (a border pixel) otherwise turns a small change of input into a large
         step of the network's input: on digits, a floor of 0.1 raised the
         accuracy under an L-inf attack of one pixel level from 0.19 to 0.44
-        (softmax) and 0.24 to 0.41 (JEM), for 0.5 points of clean accuracy
-        (``benchmarks/bench_robustness.py``).
+        (softmax) and 0.24 to 0.41 (JEM), for 0.5 to 1.5 points of clean
+        accuracy (two seeds; ``benchmarks/bench_robustness.py``).
     early_stopping : bool, default=False
         Stop when the cross-entropy of held-out labelled rows (``valid_loss``)
         has not improved for ``n_iter_no_change`` epochs; keep the best weights.
